@@ -1,0 +1,84 @@
+"""Handle rights (`zx_rights_t`) and the default rights sets, as in `zircon/rights.h`."""
+
+from typing import Final
+
+ZX_RIGHT_NONE: Final = 0x0
+ZX_RIGHT_DUPLICATE: Final = 1 << 0
+ZX_RIGHT_TRANSFER: Final = 1 << 1
+ZX_RIGHT_READ: Final = 1 << 2
+ZX_RIGHT_WRITE: Final = 1 << 3
+ZX_RIGHT_EXECUTE: Final = 1 << 4
+ZX_RIGHT_MAP: Final = 1 << 5
+ZX_RIGHT_GET_PROPERTY: Final = 1 << 6
+ZX_RIGHT_SET_PROPERTY: Final = 1 << 7
+ZX_RIGHT_ENUMERATE: Final = 1 << 8
+ZX_RIGHT_DESTROY: Final = 1 << 9
+ZX_RIGHT_SET_POLICY: Final = 1 << 10
+ZX_RIGHT_GET_POLICY: Final = 1 << 11
+ZX_RIGHT_SIGNAL: Final = 1 << 12
+ZX_RIGHT_SIGNAL_PEER: Final = 1 << 13
+ZX_RIGHT_WAIT: Final = 1 << 14
+ZX_RIGHT_INSPECT: Final = 1 << 15
+ZX_RIGHT_MANAGE_JOB: Final = 1 << 16
+ZX_RIGHT_MANAGE_PROCESS: Final = 1 << 17
+ZX_RIGHT_MANAGE_THREAD: Final = 1 << 18
+ZX_RIGHT_APPLY_PROFILE: Final = 1 << 19
+ZX_RIGHT_MANAGE_SOCKET: Final = 1 << 20
+ZX_RIGHT_OP_CHILDREN: Final = 1 << 21
+ZX_RIGHT_RESIZE: Final = 1 << 22
+ZX_RIGHT_ATTACH_VMO: Final = 1 << 23
+ZX_RIGHT_MANAGE_VMO: Final = 1 << 24
+ZX_RIGHT_SAME_RIGHTS: Final = 1 << 31
+
+ZX_RIGHTS_BASIC: Final = ZX_RIGHT_TRANSFER | ZX_RIGHT_DUPLICATE | ZX_RIGHT_WAIT | ZX_RIGHT_INSPECT
+ZX_RIGHTS_IO: Final = ZX_RIGHT_READ | ZX_RIGHT_WRITE
+ZX_RIGHTS_PROPERTY: Final = ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY
+ZX_RIGHTS_POLICY: Final = ZX_RIGHT_GET_POLICY | ZX_RIGHT_SET_POLICY
+
+ZX_DEFAULT_PROCESS_RIGHTS: Final = (
+    ZX_RIGHTS_BASIC
+    | ZX_RIGHTS_IO
+    | ZX_RIGHTS_PROPERTY
+    | ZX_RIGHT_ENUMERATE
+    | ZX_RIGHT_DESTROY
+    | ZX_RIGHT_SIGNAL
+    | ZX_RIGHT_MANAGE_PROCESS
+    | ZX_RIGHT_MANAGE_THREAD
+)
+ZX_DEFAULT_THREAD_RIGHTS: Final = (
+    ZX_RIGHTS_BASIC
+    | ZX_RIGHTS_IO
+    | ZX_RIGHTS_PROPERTY
+    | ZX_RIGHT_DESTROY
+    | ZX_RIGHT_SIGNAL
+    | ZX_RIGHT_MANAGE_THREAD
+)
+ZX_DEFAULT_JOB_RIGHTS: Final = (
+    ZX_RIGHTS_BASIC
+    | ZX_RIGHTS_IO
+    | ZX_RIGHTS_PROPERTY
+    | ZX_RIGHTS_POLICY
+    | ZX_RIGHT_ENUMERATE
+    | ZX_RIGHT_DESTROY
+    | ZX_RIGHT_SIGNAL
+    | ZX_RIGHT_MANAGE_JOB
+    | ZX_RIGHT_MANAGE_PROCESS
+    | ZX_RIGHT_MANAGE_THREAD
+)
+ZX_DEFAULT_VMAR_RIGHTS: Final = (ZX_RIGHTS_BASIC & ~ZX_RIGHT_WAIT) | ZX_RIGHT_OP_CHILDREN
+ZX_DEFAULT_VMO_RIGHTS: Final = (
+    ZX_RIGHTS_BASIC | ZX_RIGHTS_IO | ZX_RIGHTS_PROPERTY | ZX_RIGHT_MAP | ZX_RIGHT_SIGNAL
+)
+ZX_DEFAULT_EVENT_RIGHTS: Final = ZX_RIGHTS_BASIC | ZX_RIGHT_SIGNAL
+ZX_DEFAULT_EVENTPAIR_RIGHTS: Final = ZX_RIGHTS_BASIC | ZX_RIGHT_SIGNAL | ZX_RIGHT_SIGNAL_PEER
+
+RIGHT_NAMES: Final[dict[int, str]] = {
+    value: name.removeprefix("ZX_RIGHT_")
+    for name, value in list(globals().items())
+    if name.startswith("ZX_RIGHT_") and value not in (0, 1 << 31)
+}
+
+
+def rights_names(rights: int) -> list[str]:
+    """Return the names of the single rights set in `rights`, lowest bit first."""
+    return [name for bit, name in sorted(RIGHT_NAMES.items()) if rights & bit]

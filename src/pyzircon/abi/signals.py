@@ -1,0 +1,112 @@
+"""Object signals (`zx_signals_t`), as in `zircon/types.h`.
+
+The low 24 bits are object signals, whose meaning depends on the object type. The top 8 bits
+are user signals, which `zx_object_signal` may set on any waitable object. The generic
+`ZX_OBJECT_SIGNAL_<n>` names are the Rust `zx-types` crate's spelling of the C header's
+private `__ZX_OBJECT_*` names.
+"""
+
+from typing import Final
+
+ZX_SIGNAL_NONE: Final = 0
+ZX_OBJECT_SIGNAL_ALL: Final = 0x00FF_FFFF
+ZX_USER_SIGNAL_ALL: Final = 0xFF00_0000
+
+ZX_OBJECT_SIGNAL_0: Final = 1 << 0
+ZX_OBJECT_SIGNAL_1: Final = 1 << 1
+ZX_OBJECT_SIGNAL_2: Final = 1 << 2
+ZX_OBJECT_SIGNAL_3: Final = 1 << 3
+ZX_OBJECT_SIGNAL_4: Final = 1 << 4
+ZX_OBJECT_SIGNAL_5: Final = 1 << 5
+ZX_OBJECT_SIGNAL_6: Final = 1 << 6
+ZX_OBJECT_SIGNAL_7: Final = 1 << 7
+ZX_OBJECT_SIGNAL_8: Final = 1 << 8
+ZX_OBJECT_SIGNAL_9: Final = 1 << 9
+ZX_OBJECT_SIGNAL_10: Final = 1 << 10
+ZX_OBJECT_SIGNAL_11: Final = 1 << 11
+ZX_OBJECT_SIGNAL_12: Final = 1 << 12
+ZX_OBJECT_SIGNAL_13: Final = 1 << 13
+ZX_OBJECT_SIGNAL_14: Final = 1 << 14
+ZX_OBJECT_SIGNAL_15: Final = 1 << 15
+ZX_OBJECT_SIGNAL_16: Final = 1 << 16
+ZX_OBJECT_SIGNAL_17: Final = 1 << 17
+ZX_OBJECT_SIGNAL_18: Final = 1 << 18
+ZX_OBJECT_SIGNAL_19: Final = 1 << 19
+ZX_OBJECT_SIGNAL_20: Final = 1 << 20
+ZX_OBJECT_SIGNAL_21: Final = 1 << 21
+ZX_OBJECT_SIGNAL_22: Final = 1 << 22
+ZX_OBJECT_HANDLE_CLOSED: Final = 1 << 23
+
+ZX_USER_SIGNAL_0: Final = 1 << 24
+ZX_USER_SIGNAL_1: Final = 1 << 25
+ZX_USER_SIGNAL_2: Final = 1 << 26
+ZX_USER_SIGNAL_3: Final = 1 << 27
+ZX_USER_SIGNAL_4: Final = 1 << 28
+ZX_USER_SIGNAL_5: Final = 1 << 29
+ZX_USER_SIGNAL_6: Final = 1 << 30
+ZX_USER_SIGNAL_7: Final = 1 << 31
+
+ZX_OBJECT_READABLE: Final = ZX_OBJECT_SIGNAL_0
+ZX_OBJECT_WRITABLE: Final = ZX_OBJECT_SIGNAL_1
+ZX_OBJECT_PEER_CLOSED: Final = ZX_OBJECT_SIGNAL_2
+
+# Reported to a waiter whose handle was closed during the wait.
+ZX_SIGNAL_HANDLE_CLOSED: Final = ZX_OBJECT_HANDLE_CLOSED
+
+ZX_EVENT_SIGNALED: Final = ZX_OBJECT_SIGNAL_3
+ZX_EVENTPAIR_SIGNALED: Final = ZX_OBJECT_SIGNAL_3
+ZX_EVENTPAIR_PEER_CLOSED: Final = ZX_OBJECT_SIGNAL_2
+
+ZX_CHANNEL_READABLE: Final = ZX_OBJECT_SIGNAL_0
+ZX_CHANNEL_WRITABLE: Final = ZX_OBJECT_SIGNAL_1
+ZX_CHANNEL_PEER_CLOSED: Final = ZX_OBJECT_SIGNAL_2
+
+ZX_SOCKET_READABLE: Final = ZX_OBJECT_SIGNAL_0
+ZX_SOCKET_WRITABLE: Final = ZX_OBJECT_SIGNAL_1
+ZX_SOCKET_PEER_CLOSED: Final = ZX_OBJECT_SIGNAL_2
+ZX_SOCKET_PEER_WRITE_DISABLED: Final = ZX_OBJECT_SIGNAL_4
+ZX_SOCKET_WRITE_DISABLED: Final = ZX_OBJECT_SIGNAL_5
+ZX_SOCKET_READ_THRESHOLD: Final = ZX_OBJECT_SIGNAL_10
+ZX_SOCKET_WRITE_THRESHOLD: Final = ZX_OBJECT_SIGNAL_11
+
+ZX_FIFO_READABLE: Final = ZX_OBJECT_SIGNAL_0
+ZX_FIFO_WRITABLE: Final = ZX_OBJECT_SIGNAL_1
+ZX_FIFO_PEER_CLOSED: Final = ZX_OBJECT_SIGNAL_2
+
+ZX_CLOCK_STARTED: Final = ZX_OBJECT_SIGNAL_4
+ZX_CLOCK_UPDATED: Final = ZX_OBJECT_SIGNAL_5
+
+ZX_TIMER_SIGNALED: Final = ZX_OBJECT_SIGNAL_3
+
+ZX_VMO_ZERO_CHILDREN: Final = ZX_OBJECT_SIGNAL_3
+
+ZX_IOB_PEER_CLOSED: Final = ZX_OBJECT_SIGNAL_2
+
+ZX_LOG_READABLE: Final = ZX_OBJECT_SIGNAL_0
+ZX_LOG_WRITABLE: Final = ZX_OBJECT_SIGNAL_1
+
+# Tasks: jobs, processes and threads.
+ZX_TASK_TERMINATED: Final = ZX_OBJECT_SIGNAL_3
+ZX_JOB_TERMINATED: Final = ZX_OBJECT_SIGNAL_3
+ZX_PROCESS_TERMINATED: Final = ZX_OBJECT_SIGNAL_3
+ZX_THREAD_TERMINATED: Final = ZX_OBJECT_SIGNAL_3
+ZX_THREAD_RUNNING: Final = ZX_OBJECT_SIGNAL_4
+ZX_THREAD_SUSPENDED: Final = ZX_OBJECT_SIGNAL_5
+ZX_JOB_NO_JOBS: Final = ZX_OBJECT_SIGNAL_4
+ZX_JOB_NO_PROCESSES: Final = ZX_OBJECT_SIGNAL_5
+# Kernel-private: defined in the kernel's `object/job_dispatcher.h` as __ZX_OBJECT_SIGNAL_6,
+# not in the public headers. Asserted while a job has neither child jobs nor processes.
+ZX_JOB_NO_CHILDREN: Final = ZX_OBJECT_SIGNAL_6
+
+# The signals each type uses, as the header lists them.
+ZX_EVENT_SIGNAL_MASK: Final = ZX_USER_SIGNAL_ALL | ZX_EVENT_SIGNALED
+ZX_EVENTPAIR_SIGNAL_MASK: Final = (
+    ZX_USER_SIGNAL_ALL | ZX_EVENTPAIR_SIGNALED | ZX_EVENTPAIR_PEER_CLOSED
+)
+
+# Signals `zx_object_signal` and `zx_object_signal_peer` may set or clear, from the kernel's
+# dispatcher declarations. Every waitable object allows the user signals, and events and event
+# pairs add their SIGNALED bit. Only the kernel sets ZX_EVENTPAIR_PEER_CLOSED.
+USER_SETTABLE_SIGNALS: Final = ZX_USER_SIGNAL_ALL
+EVENT_USER_SETTABLE_SIGNALS: Final = ZX_USER_SIGNAL_ALL | ZX_EVENT_SIGNALED
+EVENTPAIR_USER_SETTABLE_SIGNALS: Final = ZX_USER_SIGNAL_ALL | ZX_EVENTPAIR_SIGNALED
