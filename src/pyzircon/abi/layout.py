@@ -69,9 +69,7 @@ ARM64: Final = _layout(
     "arm64", 0xFFFF_FF00_0000 - USER_ASPACE_BASE, (1 << 47) - USER_ASPACE_BASE, 48
 )
 # riscv64 with Sv39 paging.
-RISCV64: Final = _layout(
-    "riscv64", (1 << 38) - USER_ASPACE_BASE, (1 << 37) - USER_ASPACE_BASE, 39
-)
+RISCV64: Final = _layout("riscv64", (1 << 38) - USER_ASPACE_BASE, (1 << 37) - USER_ASPACE_BASE, 39)
 
 LAYOUTS: Final[dict[str, AddressLayout]] = {
     layout.arch: layout for layout in (X86_64, ARM64, RISCV64)

@@ -1,0 +1,1 @@
+"""The kernel proper: objects, the VM layer and the scheduler."""

@@ -1,0 +1,175 @@
+"""Threads: a greenlet each, run by the deterministic scheduler.
+
+A thread is created INITIAL and joins its process's thread list only when started. Its
+entry point is a Python callable called as `entry(arg1, arg2)`. Returning from the entry
+ends the thread; for the first thread of a process it ends the process too, with the
+returned value as the return code, as returning from `main` does in a C program.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from greenlet import greenlet
+
+from pyzircon.abi.objtypes import ZX_OBJ_TYPE_THREAD
+from pyzircon.abi.rights import ZX_DEFAULT_THREAD_RIGHTS
+from pyzircon.abi.signals import ZX_THREAD_RUNNING, ZX_THREAD_TERMINATED
+from pyzircon.abi.task import ZX_TASK_RETCODE_EXCEPTION_KILL
+from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.sched.scheduler import ThreadExit
+
+if TYPE_CHECKING:
+    from pyzircon.kernel.objects.process import Process
+
+log = logging.getLogger("pyzircon.kernel")
+
+ThreadEntry = Callable[[int, int], Any]
+
+
+class ThreadState(enum.Enum):
+    INITIAL = "initial"
+    RUNNING = "running"
+    BLOCKED = "blocked"
+    DYING = "dying"
+    DEAD = "dead"
+
+
+_ALLOWED: dict[ThreadState, frozenset[ThreadState]] = {
+    ThreadState.INITIAL: frozenset({ThreadState.RUNNING, ThreadState.DYING, ThreadState.DEAD}),
+    ThreadState.RUNNING: frozenset({ThreadState.BLOCKED, ThreadState.DYING, ThreadState.DEAD}),
+    ThreadState.BLOCKED: frozenset({ThreadState.RUNNING, ThreadState.DYING, ThreadState.DEAD}),
+    ThreadState.DYING: frozenset({ThreadState.DEAD}),
+    ThreadState.DEAD: frozenset(),
+}
+
+
+class Thread(KernelObject):
+    """A thread of a process; in normal mode it runs Python code in a greenlet."""
+
+    obj_type = ZX_OBJ_TYPE_THREAD
+    default_rights = ZX_DEFAULT_THREAD_RIGHTS
+
+    def __init__(self, process: Process, name: str) -> None:
+        super().__init__(process.kernel)
+        self.process = process
+        self.name = name
+        self.state = ThreadState.INITIAL
+        self.greenlet: greenlet | None = None
+        self.entry: ThreadEntry | None = None
+        self.args: tuple[int, int] = (0, 0)
+        self.initial = False
+        self.kill_pending = False
+        self.wait_reason = ""
+        # The handle value zx.thread_self() returns, created on first use.
+        self.self_handle_value = 0
+
+    def related_koid(self) -> int:
+        return self.process.koid
+
+    def describe(self) -> str:
+        return f"{self.name!r} {self.state.value}"
+
+    def set_state(self, state: ThreadState) -> None:
+        """Move to `state`; the one place a thread's state changes."""
+        if state is self.state:
+            return
+        assert state in _ALLOWED[self.state], f"{self!r}: {self.state} -> {state} is not allowed"
+        self.state = state
+
+    # Start and run.
+
+    def start(self, entry: ThreadEntry, arg1: int, arg2: int, *, initial: bool) -> None:
+        """Make the thread runnable; the process has already accepted it."""
+        self.entry = entry
+        self.args = (arg1, arg2)
+        self.initial = initial
+        self.set_state(ThreadState.RUNNING)
+        self.update_signals(set_=ZX_THREAD_RUNNING)
+        self.kernel.scheduler.make_runnable(self)
+
+    def resume(self) -> None:
+        """Switch into this thread until it yields, blocks or ends (called by the run loop)."""
+        scheduler = self.kernel.scheduler
+        if self.greenlet is None:
+            self.greenlet = greenlet(self._main, parent=scheduler.loop)
+        else:
+            self.greenlet.parent = scheduler.loop
+        self.kernel.enter_thread(self)
+        self.greenlet.switch()
+
+    def _main(self) -> None:
+        assert self.entry is not None
+        return_code = 0
+        try:
+            if self.kill_pending:
+                raise ThreadExit
+            result = self.entry(*self.args)
+            if self.initial:
+                return_code = result if isinstance(result, int) else 0
+                self.process.exit(return_code)
+        except ThreadExit:
+            pass
+        except BaseException as error:  # noqa: BLE001 - guest code may raise anything
+            self._report_crash(error)
+        finally:
+            self.finish_exit()
+
+    def _report_crash(self, error: BaseException) -> None:
+        text = "".join(traceback.format_exception(error))
+        log.error(
+            "unhandled exception in thread %r (koid %d) of process %r (koid %d); "
+            "killing the process:\n%s",
+            self.name,
+            self.koid,
+            self.process.name,
+            self.process.koid,
+            text,
+        )
+        self.kernel.record_guest_crash(self, error)
+        self.process.kill(ZX_TASK_RETCODE_EXCEPTION_KILL)
+
+    def describe_wait(self) -> str:
+        reason = self.wait_reason or "an unknown object"
+        return (
+            f"thread {self.name!r} (koid {self.koid}) of process {self.process.name!r} "
+            f"(koid {self.process.koid}) waits on {reason}"
+        )
+
+    # Ending.
+
+    def kill(self) -> None:
+        """Ask the thread to die; it unwinds at its next kernel entry."""
+        if self.state in (ThreadState.DEAD, ThreadState.DYING):
+            return
+        if self.state is ThreadState.INITIAL:
+            self.set_state(ThreadState.DEAD)
+            self.update_signals(clear=ZX_THREAD_RUNNING, set_=ZX_THREAD_TERMINATED)
+            return
+        self.kill_pending = True
+        self.set_state(ThreadState.DYING)
+        if self.kernel.scheduler.current is not self:
+            self.kernel.scheduler.make_runnable(self)
+
+    def finish_exit(self) -> None:
+        """Leave the scheduler and the process: the thread is DEAD."""
+        if self.state is ThreadState.DEAD:
+            return
+        self.kernel.scheduler.forget(self)
+        self.set_state(ThreadState.DEAD)
+        self.update_signals(clear=ZX_THREAD_RUNNING, set_=ZX_THREAD_TERMINATED)
+        self.process.remove_thread(self)
+
+    def check_kill(self) -> None:
+        """Unwind now if the thread was killed (called at the end of each kernel entry)."""
+        if self.kill_pending:
+            raise ThreadExit
+
+    def on_zero_handles(self) -> None:
+        # An unstarted thread with no handles can never run.
+        if self.state is ThreadState.INITIAL:
+            self.kill()

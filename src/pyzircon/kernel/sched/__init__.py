@@ -1,0 +1,1 @@
+"""The deterministic scheduler: one run loop over greenlets, ordered by a seeded RNG."""

@@ -1,0 +1,141 @@
+"""The one run loop: every guest thread is a greenlet, and a seeded RNG picks who runs next.
+
+Threads switch only at kernel entries (the end of each syscall, a block, an exit), so a
+run is a pure function of the program and the seed. Time is virtual: each syscall costs a
+fixed amount, and when every thread is blocked the clock jumps to the next deadline.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Protocol
+
+from greenlet import greenlet
+
+# Virtual time one syscall costs, in nanoseconds.
+SYSCALL_COST_NS = 1000
+
+
+class ThreadExit(BaseException):
+    """Unwinds a guest thread's greenlet when the thread exits or is killed.
+
+    It derives from BaseException so that guest code catching `Exception` cannot stop it.
+    """
+
+
+class Deadlock(RuntimeError):
+    """Every live thread is blocked and no deadline can wake any of them."""
+
+    def __init__(self, blocked: list[str]) -> None:
+        self.blocked = blocked
+        lines = "\n".join(f"  {line}" for line in blocked)
+        super().__init__(f"deadlock: every thread is blocked with no deadline left:\n{lines}")
+
+
+class Schedulable(Protocol):
+    """What the run loop needs from a thread."""
+
+    greenlet: greenlet | None
+
+    def describe_wait(self) -> str: ...
+
+    def resume(self) -> None: ...
+
+
+class Scheduler:
+    """The run queue, the virtual clock and the switch points."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(f"{seed}:scheduler")
+        self.runnable: list[Schedulable] = []
+        self.blocked: list[Schedulable] = []
+        self.current: Schedulable | None = None
+        self.now_ns = 0
+        self._loop: greenlet | None = None
+        # (deadline_ns, sequence, thread) of blocked threads that have a deadline.
+        self._deadlines: list[tuple[int, int, Schedulable]] = []
+        self._sequence = 0
+
+    # Run queue.
+
+    def make_runnable(self, thread: Schedulable) -> None:
+        if thread in self.blocked:
+            self.blocked.remove(thread)
+        if thread not in self.runnable:
+            self.runnable.append(thread)
+
+    def forget(self, thread: Schedulable) -> None:
+        """Drop a thread that is exiting from every queue."""
+        if thread in self.runnable:
+            self.runnable.remove(thread)
+        if thread in self.blocked:
+            self.blocked.remove(thread)
+        self._deadlines = [entry for entry in self._deadlines if entry[2] is not thread]
+
+    # Switch points, called on the current thread.
+
+    def preempt(self) -> None:
+        """Let the run loop pick the next thread; the caller stays runnable."""
+        self.now_ns += SYSCALL_COST_NS
+        if len(self.runnable) > 1:
+            self._switch_to_loop()
+
+    def block(self, deadline_ns: int | None = None) -> None:
+        """Park the current thread until `make_runnable` (or the deadline) wakes it."""
+        thread = self.current
+        assert thread is not None, "block() called outside a guest thread"
+        if thread in self.runnable:
+            self.runnable.remove(thread)
+        self.blocked.append(thread)
+        if deadline_ns is not None:
+            self._sequence += 1
+            self._deadlines.append((deadline_ns, self._sequence, thread))
+        self._switch_to_loop()
+
+    def _switch_to_loop(self) -> None:
+        assert self._loop is not None
+        self._loop.switch()
+
+    # The loop.
+
+    def run_until(self, done: Callable[[], bool]) -> None:
+        """Run threads, one at a time, until `done()` is true.
+
+        Raises Deadlock when threads remain but none can run and no deadline is left.
+        Returns with threads still parked when `done()` becomes true.
+        """
+        outer = self._loop
+        self._loop = greenlet.getcurrent()
+        try:
+            while not done():
+                if not self.runnable:
+                    if self._wake_next_deadline():
+                        continue
+                    if self.blocked:
+                        raise Deadlock([t.describe_wait() for t in self.blocked])
+                    return
+                index = self._rng.randrange(len(self.runnable)) if len(self.runnable) > 1 else 0
+                thread = self.runnable[index]
+                self.current = thread
+                try:
+                    thread.resume()
+                finally:
+                    self.current = None
+        finally:
+            self._loop = outer
+
+    def _wake_next_deadline(self) -> bool:
+        live = [entry for entry in self._deadlines if entry[2] in self.blocked]
+        if not live:
+            self._deadlines = []
+            return False
+        entry = min(live, key=lambda e: (e[0], e[1]))
+        self._deadlines.remove(entry)
+        self.now_ns = max(self.now_ns, entry[0])
+        self.make_runnable(entry[2])
+        return True
+
+    @property
+    def loop(self) -> greenlet | None:
+        return self._loop

@@ -1,0 +1,1 @@
+"""Address spaces, VMARs, mappings and VMO pages; no handles or rights here."""

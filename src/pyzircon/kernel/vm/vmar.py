@@ -1,0 +1,572 @@
+"""The VMAR tree: address regions and the mappings of VMOs inside them.
+
+A `VmAddressRegion` covers [base, base + size) of one address space and holds its
+children (sub-regions and mappings) sorted by base address, so that lookup, insertion
+and removal take O(log n) comparisons. The rules follow Zircon's
+`zircon/kernel/vm/vm_address_region.cc`:
+
+- a child may not have capabilities (CAN_MAP_READ/WRITE/EXECUTE) its parent lacks, and
+  SPECIFIC or OFFSET_IS_UPPER_LIMIT placement needs CAN_MAP_SPECIFIC on the parent;
+- a specific range that overlaps a child is ZX_ERR_ALREADY_EXISTS unless
+  SPECIFIC_OVERWRITE, which unmaps what is there first;
+- unmapping splits mappings, spans several, and destroys the sub-regions it fully covers;
+  a sub-region it covers only in part is ZX_ERR_INVALID_ARGS;
+- protecting needs the whole range covered by mappings, or nothing changes.
+
+This layer checks ranges, capabilities and states. Handle rights and option parsing are
+the syscall layer's job, and this module imports neither.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Final
+
+from pyzircon.abi.layout import PAGE_SIZE
+from pyzircon.abi.status import (
+    ZX_ERR_ACCESS_DENIED,
+    ZX_ERR_ALREADY_EXISTS,
+    ZX_ERR_BAD_STATE,
+    ZX_ERR_INVALID_ARGS,
+    ZX_ERR_NO_RESOURCES,
+    ZX_ERR_NOT_FOUND,
+)
+from pyzircon.abi.vm import (
+    ZX_VM_CAN_MAP_EXECUTE,
+    ZX_VM_CAN_MAP_MASK,
+    ZX_VM_CAN_MAP_READ,
+    ZX_VM_CAN_MAP_SPECIFIC,
+    ZX_VM_CAN_MAP_WRITE,
+    ZX_VM_PERM_EXECUTE,
+    ZX_VM_PERM_MASK,
+    ZX_VM_PERM_READ,
+    ZX_VM_PERM_WRITE,
+)
+from pyzircon.errors import ZxError
+
+if TYPE_CHECKING:
+    from pyzircon.kernel.vm.aspace import VmAspace
+    from pyzircon.kernel.vm.vmo import VmObjectPaged
+
+
+class LifeState(enum.Enum):
+    """Lifecycle of a region or mapping: it only ever goes from ALIVE to DEAD."""
+
+    ALIVE = "alive"
+    DEAD = "dead"
+
+
+class Placement(enum.Enum):
+    """How a new child's address is chosen."""
+
+    ANYWHERE = "anywhere"
+    SPECIFIC = "specific"
+    SPECIFIC_OVERWRITE = "specific_overwrite"
+    UPPER_LIMIT = "upper_limit"
+
+
+# The capability a mapping permission needs, on the parent region and on the mapping.
+_PERM_TO_CAN_MAP: Final = (
+    (ZX_VM_PERM_READ, ZX_VM_CAN_MAP_READ),
+    (ZX_VM_PERM_WRITE, ZX_VM_CAN_MAP_WRITE),
+    (ZX_VM_PERM_EXECUTE, ZX_VM_CAN_MAP_EXECUTE),
+)
+
+
+def can_map_flags_for(perms: int) -> int:
+    """Return the CAN_MAP_* capabilities that mapping permissions `perms` need."""
+    needed = 0
+    for perm, can_map in _PERM_TO_CAN_MAP:
+        if perms & perm:
+            needed |= can_map
+    return needed
+
+
+def _align_up(value: int, alignment: int) -> int:
+    return (value + alignment - 1) & ~(alignment - 1)
+
+
+class VmNode:
+    """What regions and mappings have in common: a range in a parent region."""
+
+    def __init__(
+        self, aspace: VmAspace, parent: VmAddressRegion | None, base: int, size: int
+    ) -> None:
+        self.aspace = aspace
+        self.parent = parent
+        self.base = base
+        self.size = size
+        self.state = LifeState.ALIVE
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    @property
+    def is_alive(self) -> bool:
+        return self.state is LifeState.ALIVE
+
+    def _set_dead(self) -> None:
+        assert self.state is LifeState.ALIVE, f"{self!r} died twice"
+        self.state = LifeState.DEAD
+
+
+class VmMapping(VmNode):
+    """A range of a VMO mapped at [base, base + size) with permissions `perms`.
+
+    `can_map` holds the permissions the mapping may ever have: the intersection of its
+    parent's capabilities and the rights of the VMO handle it was made with. Zircon keeps
+    them on the mapping so that a later protect cannot exceed them, even after that
+    handle is closed.
+    """
+
+    def __init__(
+        self,
+        aspace: VmAspace,
+        parent: VmAddressRegion,
+        base: int,
+        size: int,
+        vmo: VmObjectPaged,
+        vmo_offset: int,
+        perms: int,
+        can_map: int,
+    ) -> None:
+        super().__init__(aspace, parent, base, size)
+        self.vmo = vmo
+        self.vmo_offset = vmo_offset
+        self.perms = perms
+        self.can_map = can_map
+        vmo.add_mapping(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<VmMapping [{self.base:#x}, {self.end:#x}) perms={self.perms:#x} "
+            f"vmo={self.vmo.user_id} offset={self.vmo_offset:#x} {self.state.value}>"
+        )
+
+    def vmo_offset_of(self, address: int) -> int:
+        """Return the VMO offset that `address` (inside this mapping) maps."""
+        return self.vmo_offset + (address - self.base)
+
+    def vmo_range_removed(self, offset: int, length: int) -> None:
+        """Report the part of this mapping backed by a removed VMO range as unmapped."""
+        start = max(offset, self.vmo_offset)
+        stop = min(offset + length, self.vmo_offset + self.size)
+        if start < stop:
+            self.aspace.notify_unmap(self.base + (start - self.vmo_offset), stop - start)
+
+    def vmo_buffer_replaced(self) -> None:
+        """Report the whole mapping unmapped, so that engines drop pointers to old pages."""
+        self.aspace.notify_unmap(self.base, self.size)
+
+    def destroy(self) -> None:
+        if not self.is_alive:
+            return
+        self._set_dead()
+        self.aspace.notify_unmap(self.base, self.size)
+        self.vmo.remove_mapping(self)
+
+
+class VmAddressRegion(VmNode):
+    """A VMAR: a range of an address space that contains sub-regions and mappings."""
+
+    def __init__(
+        self,
+        aspace: VmAspace,
+        parent: VmAddressRegion | None,
+        base: int,
+        size: int,
+        flags: int,
+        name: str,
+    ) -> None:
+        super().__init__(aspace, parent, base, size)
+        # CAN_MAP_* capabilities (ZX_VM_CAN_MAP_* bit values).
+        self.flags = flags
+        self.name = name
+        self._bases: list[int] = []
+        self._children: list[VmNode] = []
+        # Next-fit cursor: where the last placement in this region ended.
+        self._cursor = base
+
+    def __repr__(self) -> str:
+        return (
+            f"<VmAddressRegion {self.name!r} [{self.base:#x}, {self.end:#x}) "
+            f"flags={self.flags:#x} children={len(self._children)} {self.state.value}>"
+        )
+
+    # Queries.
+
+    @property
+    def children(self) -> tuple[VmNode, ...]:
+        """The direct children, sorted by base address."""
+        return tuple(self._children)
+
+    @property
+    def num_children(self) -> int:
+        return len(self._children)
+
+    def child_at(self, address: int) -> VmNode | None:
+        """Return the direct child that contains `address`, if any."""
+        index = bisect.bisect_right(self._bases, address) - 1
+        if index < 0:
+            return None
+        child = self._children[index]
+        return child if address < child.end else None
+
+    def contains_range(self, base: int, size: int) -> bool:
+        return self.base <= base and size <= self.end - base
+
+    def walk(self, depth: int = 0) -> Iterator[tuple[int, VmNode]]:
+        """Yield (depth, node) for this region and everything below it, in address order."""
+        yield depth, self
+        for child in self._children:
+            if isinstance(child, VmAddressRegion):
+                yield from child.walk(depth + 1)
+            else:
+                yield depth + 1, child
+
+    def _check_alive(self) -> None:
+        if not self.is_alive:
+            raise ZxError(ZX_ERR_BAD_STATE, f"{self!r} was destroyed")
+
+    # Creating children.
+
+    def allocate(
+        self,
+        offset: int,
+        size: int,
+        flags: int,
+        placement: Placement,
+        align: int,
+        name: str = "useralloc",
+    ) -> VmAddressRegion:
+        """Create a sub-region of `size` bytes with CAN_MAP_* capabilities `flags`.
+
+        Raises ZX_ERR_BAD_STATE on a destroyed region, ZX_ERR_INVALID_ARGS for a bad
+        size or range, ZX_ERR_ACCESS_DENIED for capabilities this region lacks,
+        ZX_ERR_ALREADY_EXISTS for a taken specific range and ZX_ERR_NO_RESOURCES when no
+        free range fits.
+        """
+        self._check_alive()
+        if size == 0 or size % PAGE_SIZE:
+            raise ZxError(ZX_ERR_INVALID_ARGS, f"sub-region size {size:#x} is not a page multiple")
+        base = self._place(offset, size, flags, placement, align)
+        region = VmAddressRegion(self.aspace, self, base, size, flags, name)
+        self._insert(region)
+        return region
+
+    def map(
+        self,
+        offset: int,
+        size: int,
+        vmo: VmObjectPaged,
+        vmo_offset: int,
+        perms: int,
+        can_map: int,
+        placement: Placement,
+        align: int,
+    ) -> VmMapping:
+        """Map `size` bytes of `vmo` from `vmo_offset` with permissions `perms`.
+
+        `can_map` is the set of CAN_MAP_* capabilities the caller's VMO handle allows;
+        the mapping keeps their intersection with this region's. Raises as `allocate`
+        does, and ZX_ERR_ACCESS_DENIED for permissions this region cannot map.
+        """
+        self._check_alive()
+        if size == 0:
+            raise ZxError(ZX_ERR_INVALID_ARGS, "a mapping cannot be empty")
+        needed = can_map_flags_for(perms)
+        if needed & ~self.flags:
+            raise ZxError(
+                ZX_ERR_ACCESS_DENIED,
+                f"permissions {perms:#x} need capabilities {needed:#x}, but {self!r} "
+                f"has {self.flags & ZX_VM_CAN_MAP_MASK:#x}",
+            )
+        base = self._place(offset, size, needed, placement, align)
+        mapping = VmMapping(
+            self.aspace,
+            self,
+            base,
+            size,
+            vmo,
+            vmo_offset,
+            perms,
+            can_map & self.flags & ZX_VM_CAN_MAP_MASK,
+        )
+        self._insert(mapping)
+        return mapping
+
+    def _place(self, offset: int, size: int, flags: int, placement: Placement, align: int) -> int:
+        """Choose the base address of a new child, checking the request as Zircon does."""
+        if flags & ~self.flags & ZX_VM_CAN_MAP_MASK:
+            raise ZxError(
+                ZX_ERR_ACCESS_DENIED,
+                f"capabilities {flags & ZX_VM_CAN_MAP_MASK:#x} exceed those of {self!r}",
+            )
+        if placement is Placement.ANYWHERE and offset != 0:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"offset {offset:#x} needs ZX_VM_SPECIFIC or ZX_VM_OFFSET_IS_UPPER_LIMIT",
+            )
+        if offset % PAGE_SIZE:
+            raise ZxError(ZX_ERR_INVALID_ARGS, f"offset {offset:#x} is not page-aligned")
+        if placement is not Placement.ANYWHERE and not self.flags & ZX_VM_CAN_MAP_SPECIFIC:
+            raise ZxError(
+                ZX_ERR_ACCESS_DENIED,
+                f"{self!r} lacks ZX_VM_CAN_MAP_SPECIFIC, so it cannot place at an offset",
+            )
+
+        if placement is Placement.UPPER_LIMIT:
+            if offset > self.size or size > self.size or size > offset:
+                raise ZxError(
+                    ZX_ERR_INVALID_ARGS,
+                    f"size {size:#x} does not fit below upper limit {offset:#x} in {self!r}",
+                )
+            return self._find_spot(size, align, self.base + offset)
+        if offset >= self.size or size > self.size - offset:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"range at offset {offset:#x} of size {size:#x} does not fit in {self!r}",
+            )
+        if placement is Placement.ANYWHERE:
+            return self._find_spot(size, align, self.end)
+
+        base = self.base + offset
+        if base % align:
+            raise ZxError(ZX_ERR_INVALID_ARGS, f"address {base:#x} is not aligned to {align:#x}")
+        if not self._is_range_free(base, size):
+            if placement is not Placement.SPECIFIC_OVERWRITE:
+                raise ZxError(
+                    ZX_ERR_ALREADY_EXISTS,
+                    f"[{base:#x}, {base + size:#x}) overlaps an existing child of {self!r}",
+                )
+            self._overwrite(base, size)
+        return base
+
+    def _overwrite(self, base: int, size: int) -> None:
+        """Clear [base, base + size) for SPECIFIC_OVERWRITE: only mappings may be there."""
+        for child in self._overlapping(base, size):
+            if isinstance(child, VmAddressRegion):
+                raise ZxError(
+                    ZX_ERR_INVALID_ARGS,
+                    f"ZX_VM_SPECIFIC_OVERWRITE range overlaps the sub-region {child!r}",
+                )
+        self.unmap(base, size, op_children=False)
+
+    def _is_range_free(self, base: int, size: int) -> bool:
+        return next(self._overlapping(base, size), None) is None
+
+    def _overlapping(self, base: int, size: int) -> Iterator[VmNode]:
+        """Yield the direct children that overlap [base, base + size), in order."""
+        end = base + size
+        index = max(bisect.bisect_right(self._bases, base) - 1, 0)
+        while index < len(self._children):
+            child = self._children[index]
+            if child.base >= end:
+                return
+            if child.end > base:
+                yield child
+            index += 1
+
+    def _find_spot(self, size: int, align: int, limit: int) -> int:
+        """Find a free, `align`-aligned range of `size` bytes that ends at or below `limit`.
+
+        DIVERGENCE(zircon): Zircon places non-specific children at a random address
+        (ASLR) unless ZX_VM_COMPACT. pyzircon uses next-fit from where the previous
+        placement ended, wrapping once, so addresses are reproducible and a region with
+        many children still places in O(log n) steps in the common case.
+        """
+        cursor = min(max(self._cursor, self.base), limit)
+        found = self._first_fit(cursor, limit, size, align)
+        if found is None:
+            found = self._first_fit(self.base, limit, size, align)
+        if found is None:
+            raise ZxError(
+                ZX_ERR_NO_RESOURCES,
+                f"no free range of {size:#x} bytes aligned to {align:#x} in {self!r}",
+            )
+        self._cursor = found + size
+        return found
+
+    def _first_fit(self, start: int, limit: int, size: int, align: int) -> int | None:
+        index = bisect.bisect_right(self._bases, start) - 1
+        candidate = start
+        if index >= 0:
+            candidate = max(candidate, self._children[index].end)
+        index += 1
+        while True:
+            candidate = _align_up(candidate, align)
+            gap_end = self._children[index].base if index < len(self._children) else self.end
+            gap_end = min(gap_end, limit)
+            if candidate + size <= gap_end:
+                return candidate
+            if index >= len(self._children) or self._children[index].base >= limit:
+                return None
+            candidate = max(candidate, self._children[index].end)
+            index += 1
+
+    def _insert(self, child: VmNode) -> None:
+        index = bisect.bisect_left(self._bases, child.base)
+        self._bases.insert(index, child.base)
+        self._children.insert(index, child)
+
+    def _remove(self, child: VmNode) -> None:
+        index = bisect.bisect_left(self._bases, child.base)
+        assert self._children[index] is child, f"{child!r} is not a child of {self!r}"
+        del self._bases[index]
+        del self._children[index]
+
+    # Removing and changing children.
+
+    def destroy(self) -> None:
+        """Destroy this region and everything below it, and detach it from its parent."""
+        if not self.is_alive:
+            return
+        self._destroy_subtree()
+        if self.parent is not None and self.parent.is_alive:
+            self.parent._remove(self)
+
+    def _destroy_subtree(self) -> None:
+        for child in self._children:
+            if isinstance(child, VmAddressRegion):
+                child._destroy_subtree()
+            else:
+                assert isinstance(child, VmMapping)
+                child.destroy()
+        self._bases.clear()
+        self._children.clear()
+        self._set_dead()
+
+    def unmap(self, base: int, size: int, *, op_children: bool) -> None:
+        """Unmap [base, base + size): split or remove mappings, destroy covered sub-regions.
+
+        Raises ZX_ERR_BAD_STATE on a destroyed region and ZX_ERR_INVALID_ARGS for a range
+        outside this region, for a sub-region covered only in part, and for a range that
+        reaches into sub-regions without `op_children`.
+        """
+        self._check_alive()
+        if not self.contains_range(base, size):
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"[{base:#x}, {base + size:#x}) is not inside {self!r}",
+            )
+        end = base + size
+        affected = list(self._overlapping(base, size))
+        for child in affected:
+            if not isinstance(child, VmAddressRegion):
+                continue
+            if not op_children:
+                raise ZxError(
+                    ZX_ERR_INVALID_ARGS,
+                    f"the range reaches into sub-region {child!r}; that needs ZX_RIGHT_OP_CHILDREN",
+                )
+            if child.base < base or child.end > end:
+                raise ZxError(
+                    ZX_ERR_INVALID_ARGS,
+                    f"the range covers only part of sub-region {child!r}",
+                )
+
+        for child in affected:
+            if isinstance(child, VmAddressRegion):
+                child.destroy()
+            else:
+                assert isinstance(child, VmMapping)
+                self._unmap_part(child, base, end)
+
+    def _unmap_part(self, mapping: VmMapping, base: int, end: int) -> None:
+        """Remove [base, end) from `mapping`, keeping the parts outside it as mappings."""
+        cut_start = max(base, mapping.base)
+        cut_end = min(end, mapping.end)
+        self._remove(mapping)
+        mapping.destroy()
+        for part_base, part_end in ((mapping.base, cut_start), (cut_end, mapping.end)):
+            if part_base < part_end:
+                self._insert(self._clone_part(mapping, part_base, part_end, mapping.perms))
+
+    def _clone_part(self, mapping: VmMapping, start: int, stop: int, perms: int) -> VmMapping:
+        return VmMapping(
+            self.aspace,
+            self,
+            start,
+            stop - start,
+            mapping.vmo,
+            mapping.vmo_offset_of(start),
+            perms,
+            mapping.can_map,
+        )
+
+    def mappings_in(self, base: int, size: int) -> list[VmMapping]:
+        """Return the mappings covering [base, base + size) at any depth, in order.
+
+        Raises ZX_ERR_NOT_FOUND when any part of the range is not covered by a mapping.
+        """
+        found: list[VmMapping] = []
+        position = base
+        end = base + size
+        for child in self._overlapping(base, size):
+            if child.base > position:
+                break
+            if isinstance(child, VmAddressRegion):
+                inner_end = min(end, child.end)
+                found.extend(child.mappings_in(position, inner_end - position))
+            else:
+                assert isinstance(child, VmMapping)
+                found.append(child)
+            position = child.end
+            if position >= end:
+                return found
+        raise ZxError(
+            ZX_ERR_NOT_FOUND, f"address {position:#x} of the range has no mapping in {self!r}"
+        )
+
+    def protect(self, base: int, size: int, perms: int, *, op_children: bool) -> None:
+        """Set permissions `perms` on every mapping in [base, base + size), or on none.
+
+        Raises ZX_ERR_BAD_STATE on a destroyed region, ZX_ERR_INVALID_ARGS for a range
+        outside this region or one reaching into sub-regions without `op_children`,
+        ZX_ERR_NOT_FOUND for a gap, and ZX_ERR_ACCESS_DENIED for permissions that a
+        mapping cannot have or that raise permissions inside a sub-region.
+        """
+        self._check_alive()
+        if not self.contains_range(base, size):
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS, f"[{base:#x}, {base + size:#x}) is not inside {self!r}"
+            )
+        end = base + size
+        mappings = self.mappings_in(base, size)
+        needed = can_map_flags_for(perms)
+        for mapping in mappings:
+            in_child = mapping.parent is not self
+            if in_child and not op_children:
+                raise ZxError(
+                    ZX_ERR_INVALID_ARGS,
+                    f"{mapping!r} lies in a sub-region; that needs ZX_RIGHT_OP_CHILDREN",
+                )
+            if needed & ~mapping.can_map:
+                raise ZxError(
+                    ZX_ERR_ACCESS_DENIED,
+                    f"{mapping!r} can never have permissions {perms:#x}",
+                )
+            if in_child and perms & ~mapping.perms & ZX_VM_PERM_MASK:
+                raise ZxError(
+                    ZX_ERR_ACCESS_DENIED,
+                    f"a parent region may only reduce the permissions of {mapping!r}",
+                )
+
+        for mapping in mappings:
+            parent = mapping.parent
+            assert parent is not None
+            parent._protect_part(mapping, max(base, mapping.base), min(end, mapping.end), perms)
+
+    def _protect_part(self, mapping: VmMapping, start: int, stop: int, perms: int) -> None:
+        if perms == mapping.perms:
+            return
+        if start == mapping.base and stop == mapping.end:
+            mapping.perms = perms
+            self.aspace.notify_protect(start, stop - start, perms)
+            return
+        self._unmap_part(mapping, start, stop)
+        self._insert(self._clone_part(mapping, start, stop, perms))
+        self.aspace.notify_protect(start, stop - start, perms)

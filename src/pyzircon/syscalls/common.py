@@ -1,0 +1,211 @@
+"""What every syscall shares: the entry wrapper, the one handle lookup, argument converters.
+
+A syscall implementation is a function whose first parameter is the calling thread; the
+`syscall` decorator turns it into the guest-facing function, which finds the current
+thread, runs the implementation, reports the call to trace hooks, turns an unexpected
+Python exception into ZX_ERR_INTERNAL (a kernel bug, logged with its traceback), and gives
+the scheduler a switch point. Arguments arrive as arbitrary Python values: each is
+converted at the point where the kernel would read it, so a bad argument fails with the
+status of the check the kernel does first.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from pyzircon.abi.props import ZX_MAX_NAME_LEN
+from pyzircon.abi.status import (
+    ZX_ERR_ACCESS_DENIED,
+    ZX_ERR_BAD_HANDLE,
+    ZX_ERR_INTERNAL,
+    ZX_ERR_INVALID_ARGS,
+    ZX_ERR_WRONG_TYPE,
+    ZX_OK,
+)
+from pyzircon.errors import ZxError
+from pyzircon.kernel.current import current_thread
+from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.sched.scheduler import ThreadExit
+
+if TYPE_CHECKING:
+    from pyzircon.kernel.objects.handle_table import Handle
+    from pyzircon.kernel.objects.thread import Thread
+
+log = logging.getLogger("pyzircon.kernel")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T", bound=KernelObject)
+
+U32_MAX = (1 << 32) - 1
+U64_MAX = (1 << 64) - 1
+I64_MIN = -(1 << 63)
+I64_MAX = (1 << 63) - 1
+
+
+def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
+    """Turn `impl(thread, ...)` into the guest-facing syscall `zx.<name>(...)`."""
+    name = impl.__name__
+    signature = inspect.signature(impl)
+
+    @functools.wraps(impl)
+    def entry(*args: P.args, **kwargs: P.kwargs) -> R:
+        thread = current_thread()
+        kernel = thread.kernel
+        error: ZxError | None = None
+        result: Any = None
+        try:
+            result = impl(thread, *args, **kwargs)
+        except ZxError as failure:
+            error = failure
+        except ThreadExit:
+            raise
+        except TypeError as failure:
+            _reraise_if_binding_error(signature, thread, args, kwargs)
+            error = _internal_error(kernel, name, failure)
+        except Exception as failure:  # noqa: BLE001 - the one conversion point
+            error = _internal_error(kernel, name, failure)
+
+        if kernel.syscall_hooks:
+            kernel.report_syscall(thread, name, args, error.status if error else ZX_OK, result)
+        thread.check_kill()
+        kernel.scheduler.preempt()
+        thread.check_kill()
+        if error is not None:
+            raise error
+        return result  # type: ignore[no-any-return]
+
+    entry.__doc__ = impl.__doc__
+    return entry
+
+
+def _reraise_if_binding_error(
+    signature: inspect.Signature, thread: Thread, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Re-raise the TypeError of a call with the wrong number or names of arguments."""
+    signature.bind(thread, *args, **kwargs)
+
+
+def _internal_error(kernel: Any, name: str, failure: BaseException) -> ZxError:
+    log.exception("kernel bug: unexpected %s in zx.%s", type(failure).__name__, name)
+    kernel.internal_errors.append(failure)
+    return ZxError(
+        ZX_ERR_INTERNAL,
+        f"zx.{name} hit a kernel bug ({type(failure).__name__}: {failure}); please report it",
+    )
+
+
+# Handles.
+
+
+def get_handle(thread: Thread, value: object) -> Handle:
+    """Return the caller's handle named `value`; raise ZX_ERR_BAD_HANDLE when there is none."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= U32_MAX:
+        raise ZxError(ZX_ERR_BAD_HANDLE, f"{value!r} is not a handle value")
+    handle = thread.process.handle_table.get(value)
+    if handle is None:
+        # TODO: the caller's ZX_POL_BAD_HANDLE policy is enforced here once job policies
+        # exist; its exception or kill is a side effect, the status stays BAD_HANDLE.
+        raise ZxError(
+            ZX_ERR_BAD_HANDLE,
+            f"handle {value:#x} is not valid in process {thread.process.name!r} "
+            f"(koid {thread.process.koid})",
+        )
+    return handle
+
+
+def get_object(thread: Thread, value: object, kind: type[T], rights: int) -> T:
+    """Look up `value` as an object of `kind` with all of `rights`.
+
+    Checks, in order: the handle is valid (ZX_ERR_BAD_HANDLE), the object has the type
+    (ZX_ERR_WRONG_TYPE), the handle has every right (ZX_ERR_ACCESS_DENIED).
+    """
+    handle = get_handle(thread, value)
+    obj = handle.obj
+    if not isinstance(obj, kind):
+        raise ZxError(
+            ZX_ERR_WRONG_TYPE,
+            f"handle {value:#x} is a {obj.type_name}, not a {kind.__name__.lower()}",
+        )
+    check_rights(handle, rights)
+    return obj
+
+
+def check_rights(handle: Handle, rights: int) -> None:
+    missing = rights & ~handle.rights
+    if missing:
+        from pyzircon.abi.rights import rights_names
+
+        raise ZxError(
+            ZX_ERR_ACCESS_DENIED,
+            f"the handle to {handle.obj!r} lacks {'|'.join(rights_names(missing))}",
+        )
+
+
+def add_handle(thread: Thread, obj: KernelObject, rights: int) -> int:
+    """Create a handle to `obj` in the caller's table and return its value."""
+    handle = thread.kernel.handle_arena.allocate(obj, rights)
+    return thread.process.handle_table.add(handle)
+
+
+def close_value(thread: Thread, value: int) -> None:
+    thread.process.handle_table.close(value)
+
+
+# Argument converters: each raises ZxError with `status` for a value C could not carry.
+
+
+def to_int(value: object, what: str, low: int, high: int, status: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ZxError(status, f"{what} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise ZxError(status, f"{what} {value:#x} is out of range [{low:#x}, {high:#x}]")
+    return value
+
+
+def to_u32(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> int:
+    return to_int(value, what, 0, U32_MAX, status)
+
+
+def to_u64(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> int:
+    return to_int(value, what, 0, U64_MAX, status)
+
+
+def to_i64(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> int:
+    return to_int(value, what, I64_MIN, I64_MAX, status)
+
+
+def to_word(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> int:
+    """Accept a 64-bit register value, signed or unsigned, and return it unsigned."""
+    return to_int(value, what, I64_MIN, U64_MAX, status) & U64_MAX
+
+
+def to_bytes(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> bytes | memoryview:
+    """Accept a bytes-like input buffer; None stands for a null pointer."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return memoryview(value).cast("B")
+    raise ZxError(status, f"{what} must be bytes-like, not {type(value).__name__}")
+
+
+def to_name(value: object, what: str = "name") -> str:
+    """Copy a name as the kernel does: at most 31 bytes survive, cut at the first NUL.
+
+    Raises ZX_ERR_INVALID_ARGS for None (a null pointer) or a value that is not str/bytes.
+    """
+    if isinstance(value, str):
+        raw = value.encode("utf-8", errors="surrogateescape")
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+    else:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS, f"{what} must be str or bytes, not {type(value).__name__}"
+        )
+    raw = raw[: ZX_MAX_NAME_LEN - 1]
+    raw = raw.split(b"\0", 1)[0]
+    return raw.decode("utf-8", errors="replace")

@@ -1,0 +1,43 @@
+"""Event and event pair syscalls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyzircon.abi.status import ZX_ERR_INVALID_ARGS, ZX_ERR_NOT_SUPPORTED
+from pyzircon.errors import ZxError
+from pyzircon.kernel.objects.event import Event, EventPair
+from pyzircon.syscalls.common import add_handle, syscall, to_u32
+
+if TYPE_CHECKING:
+    from pyzircon.kernel.objects.thread import Thread
+
+
+@syscall
+def event_create(thread: Thread, options: object) -> int:
+    """zx_event_create: create an event.
+
+    Checks, in order:
+    1. options == 0 -> ZX_ERR_INVALID_ARGS
+    """
+    if to_u32(options, "options") != 0:
+        raise ZxError(ZX_ERR_INVALID_ARGS, f"options must be 0, not {options:#x}")
+    # TODO: the caller's ZX_POL_NEW_EVENT policy is checked here once job policies exist.
+    event = Event(thread.kernel)
+    return add_handle(thread, event, Event.default_rights)
+
+
+@syscall
+def eventpair_create(thread: Thread, options: object) -> tuple[int, int]:
+    """zx_eventpair_create: create two event pair ends, each the other's peer.
+
+    Checks, in order:
+    1. options == 0 -> ZX_ERR_NOT_SUPPORTED (Zircon's status here, unlike event_create)
+    """
+    if to_u32(options, "options", ZX_ERR_NOT_SUPPORTED) != 0:
+        raise ZxError(ZX_ERR_NOT_SUPPORTED, f"options must be 0, not {options:#x}")
+    first, second = EventPair.create_pair(thread.kernel)
+    return (
+        add_handle(thread, first, EventPair.default_rights),
+        add_handle(thread, second, EventPair.default_rights),
+    )
