@@ -59,6 +59,10 @@ from pyzircon.abi.exceptions import (
     ZX_EXCP_USER_CODE_USER2,
 )
 from pyzircon.abi.info import (
+    ARCH_MMU_FLAG_PERM_EXECUTE,
+    ARCH_MMU_FLAG_PERM_READ,
+    ARCH_MMU_FLAG_PERM_USER,
+    ARCH_MMU_FLAG_PERM_WRITE,
     ZX_INFO_BTI,
     ZX_INFO_CLOCK_MAPPED_SIZE,
     ZX_INFO_CPU_STATS,
@@ -508,6 +512,11 @@ from pyzircon.abi.vm import (
     ZX_VMO_UNBOUNDED,
 )
 from pyzircon.errors import ZxError
+from pyzircon.syscalls.clock import (
+    clock_get_monotonic,
+    deadline_after,
+    nanosleep,
+)
 from pyzircon.syscalls.event import (
     event_create,
     eventpair_create,
@@ -569,6 +578,13 @@ from pyzircon.syscalls.vmo import (
 
 # Everything above is public: constants, ZxError and the syscalls.
 __all__ = [
+    "ARCH_MMU_FLAG_PERM_EXECUTE",
+    "ARCH_MMU_FLAG_PERM_READ",
+    "ARCH_MMU_FLAG_PERM_USER",
+    "ARCH_MMU_FLAG_PERM_WRITE",
+    "clock_get_monotonic",
+    "deadline_after",
+    "nanosleep",
     "PAGE_SIZE",
     "ZX_CACHE_POLICY_CACHED",
     "ZX_CACHE_POLICY_MASK",

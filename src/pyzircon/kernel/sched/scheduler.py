@@ -7,6 +7,7 @@ fixed amount, and when every thread is blocked the clock jumps to the next deadl
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Callable
 from typing import Protocol
@@ -53,8 +54,11 @@ class Scheduler:
         self.current: Schedulable | None = None
         self.now_ns = 0
         self._loop: greenlet | None = None
-        # (deadline_ns, sequence, thread) of blocked threads that have a deadline.
+        # A heap of (deadline_ns, sequence, thread). An entry counts only while its
+        # sequence is the thread's latest block in `_block_sequence`; older entries are
+        # skipped when they surface.
         self._deadlines: list[tuple[int, int, Schedulable]] = []
+        self._block_sequence: dict[Schedulable, int] = {}
         self._sequence = 0
 
     # Run queue.
@@ -62,6 +66,7 @@ class Scheduler:
     def make_runnable(self, thread: Schedulable) -> None:
         if thread in self.blocked:
             self.blocked.remove(thread)
+        self._block_sequence.pop(thread, None)
         if thread not in self.runnable:
             self.runnable.append(thread)
 
@@ -71,7 +76,7 @@ class Scheduler:
             self.runnable.remove(thread)
         if thread in self.blocked:
             self.blocked.remove(thread)
-        self._deadlines = [entry for entry in self._deadlines if entry[2] is not thread]
+        self._block_sequence.pop(thread, None)
 
     # Switch points, called on the current thread.
 
@@ -88,9 +93,10 @@ class Scheduler:
         if thread in self.runnable:
             self.runnable.remove(thread)
         self.blocked.append(thread)
+        self._sequence += 1
+        self._block_sequence[thread] = self._sequence
         if deadline_ns is not None:
-            self._sequence += 1
-            self._deadlines.append((deadline_ns, self._sequence, thread))
+            heapq.heappush(self._deadlines, (deadline_ns, self._sequence, thread))
         self._switch_to_loop()
 
     def _switch_to_loop(self) -> None:
@@ -109,6 +115,7 @@ class Scheduler:
         self._loop = greenlet.getcurrent()
         try:
             while not done():
+                self._wake_expired()
                 if not self.runnable:
                     if self._wake_next_deadline():
                         continue
@@ -125,15 +132,29 @@ class Scheduler:
         finally:
             self._loop = outer
 
+    def _pop_live_deadline(self) -> tuple[int, Schedulable] | None:
+        """Return the earliest deadline that still counts, removing stale ones."""
+        while self._deadlines:
+            deadline, sequence, thread = self._deadlines[0]
+            if self._block_sequence.get(thread) == sequence:
+                return deadline, thread
+            heapq.heappop(self._deadlines)
+        return None
+
+    def _wake_expired(self) -> None:
+        """Make runnable every blocked thread whose deadline has passed."""
+        while (entry := self._pop_live_deadline()) is not None and entry[0] <= self.now_ns:
+            heapq.heappop(self._deadlines)
+            self.make_runnable(entry[1])
+
     def _wake_next_deadline(self) -> bool:
-        live = [entry for entry in self._deadlines if entry[2] in self.blocked]
-        if not live:
-            self._deadlines = []
+        """With nothing runnable, jump the clock to the next deadline and wake its thread."""
+        entry = self._pop_live_deadline()
+        if entry is None:
             return False
-        entry = min(live, key=lambda e: (e[0], e[1]))
-        self._deadlines.remove(entry)
+        heapq.heappop(self._deadlines)
         self.now_ns = max(self.now_ns, entry[0])
-        self.make_runnable(entry[2])
+        self.make_runnable(entry[1])
         return True
 
     @property
