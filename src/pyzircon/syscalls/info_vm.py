@@ -9,7 +9,7 @@ from typing import Any
 from pyzircon.abi import info
 from pyzircon.abi.rights import ZX_RIGHT_INSPECT, ZX_RIGHT_NONE
 from pyzircon.abi.status import ZX_ERR_BAD_STATE
-from pyzircon.abi.vm import ZX_VM_PERM_EXECUTE, ZX_VM_PERM_READ, ZX_VM_PERM_WRITE
+from pyzircon.abi.vm import ZX_VM_PERM_MASK
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.handle_table import Handle
 from pyzircon.kernel.objects.process import Process, ProcessState
@@ -21,20 +21,15 @@ from pyzircon.kernel.vm.vmar import VmAddressRegion, VmMapping, VmNode
 from pyzircon.kernel.vm.vmo import VmObjectPaged
 from pyzircon.syscalls.info_common import InfoTopic
 
-_MMU_FOR_PERM = (
-    (ZX_VM_PERM_READ, info.ARCH_MMU_FLAG_PERM_READ),
-    (ZX_VM_PERM_WRITE, info.ARCH_MMU_FLAG_PERM_WRITE),
-    (ZX_VM_PERM_EXECUTE, info.ARCH_MMU_FLAG_PERM_EXECUTE),
-)
-
 
 def mmu_flags_for(perms: int) -> int:
-    """Return the ARCH_MMU_FLAG_* word Zircon reports for mapping permissions `perms`."""
-    flags = info.ARCH_MMU_FLAG_PERM_USER
-    for perm, mmu in _MMU_FOR_PERM:
-        if perms & perm:
-            flags |= mmu
-    return flags
+    """Return the `mmu_flags` word of a zx_info_maps_t mapping record.
+
+    Despite the field's name, Zircon converts the mapping's MMU flags back to
+    ZX_VM_PERM_READ, ZX_VM_PERM_WRITE and ZX_VM_PERM_EXECUTE bits before it reports
+    them, so the word contains only those bits.
+    """
+    return perms & ZX_VM_PERM_MASK
 
 
 # ZX_INFO_VMO.
@@ -211,8 +206,9 @@ def _task_stats(thread: Thread, handle: Handle, process: Process) -> info.InfoTa
         private += restricted.private
         shared += restricted.shared
         scaled += restricted.scaled_shared
-    # TODO: Zircon takes the fractional part from the shared address space's own scaled
-    # figure alone; pyzircon reports the fraction of the whole sum.
+    # DIVERGENCE(zircon): the kernel takes the fractional part from the shared address
+    # space's own scaled figure alone, which does not match the integral part it reports
+    # beside it. pyzircon reports the fraction of the same sum as mem_scaled_shared_bytes.
     fraction = int((scaled - int(scaled)) * (1 << 63))
     return info.InfoTaskStats(
         mem_mapped_bytes=mapped,

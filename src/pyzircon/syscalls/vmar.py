@@ -2,7 +2,9 @@
 
 Option words are split as Zircon's VMAR dispatcher does: permission bits, CAN_MAP_*
 capabilities, placement (SPECIFIC, SPECIFIC_OVERWRITE, OFFSET_IS_UPPER_LIMIT) and the
-alignment in bits 24..31. Each call accepts only its own kind of bits.
+alignment in bits 24..31. A bit the splitter does not recognize is ZX_ERR_INVALID_ARGS
+in every call. Each call then rejects the recognized bits it does not take, at the point
+in its checks where the kernel does.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pyzircon.abi.vm import (
     ZX_VM_CAN_MAP_SPECIFIC,
     ZX_VM_CAN_MAP_WRITE,
     ZX_VM_COMPACT,
+    ZX_VM_FAULT_BEYOND_STREAM_SIZE,
     ZX_VM_MAP_RANGE,
     ZX_VM_OFFSET_IS_UPPER_LIMIT,
     ZX_VM_PERM_EXECUTE,
@@ -68,19 +71,30 @@ if TYPE_CHECKING:
     from pyzircon.kernel.objects.thread import Thread
 
 _PLACEMENT_BITS: Final = ZX_VM_SPECIFIC | ZX_VM_SPECIFIC_OVERWRITE | ZX_VM_OFFSET_IS_UPPER_LIMIT
-_ALLOCATE_BITS: Final = (
-    ZX_VM_COMPACT | _PLACEMENT_BITS | ZX_VM_CAN_MAP_MASK | ZX_VM_CAN_MAP_SPECIFIC
-)
-_MAP_BITS: Final = (
+# Every option bit below the alignment field that Zircon's flag splitter recognizes. Any other
+# bit there is ZX_ERR_INVALID_ARGS, whichever call it reaches. ZX_VM_MAP_RANGE is not
+# among them: zx_vmar_map removes it before splitting, so it is unknown to the others.
+_KNOWN_BITS: Final = (
     ZX_VM_PERM_MASK
     | ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED
     | ZX_VM_COMPACT
     | _PLACEMENT_BITS
-    | ZX_VM_MAP_RANGE
+    | ZX_VM_CAN_MAP_SPECIFIC
+    | ZX_VM_CAN_MAP_MASK
     | ZX_VM_REQUIRE_NON_RESIZABLE
     | ZX_VM_ALLOW_FAULTS
+    | ZX_VM_FAULT_BEYOND_STREAM_SIZE
 )
-_PROTECT_BITS: Final = ZX_VM_PERM_MASK | ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED
+# Known bits that a sub-region cannot take (Zircon's CreateSubVmar flag check).
+_NOT_FOR_ALLOCATE: Final = (
+    ZX_VM_SPECIFIC_OVERWRITE
+    | ZX_VM_REQUIRE_NON_RESIZABLE
+    | ZX_VM_ALLOW_FAULTS
+    | ZX_VM_FAULT_BEYOND_STREAM_SIZE
+)
+# Known bits that a mapping cannot take once zx_vmar_map has consumed its own
+# (Zircon's CreateVmMapping flag check).
+_NOT_FOR_MAP: Final = ZX_VM_COMPACT | ZX_VM_CAN_MAP_SPECIFIC
 
 # Which handle right each permission or capability needs, on the VMAR and the VMO.
 _RIGHT_FOR_PERM: Final = (
@@ -97,7 +111,7 @@ _RIGHT_FOR_CAN_MAP: Final = (
 
 @dataclass(frozen=True, slots=True)
 class VmOptions:
-    """A parsed option word."""
+    """An option word split as Zircon's VMAR dispatcher splits it."""
 
     perms: int
     can_map: int
@@ -114,14 +128,23 @@ def _rights_for(bits: int, table: tuple[tuple[int, int], ...]) -> int:
     return rights
 
 
-def _parse_options(value: object, allowed: int, call: str) -> VmOptions:
-    """Split an option word; ZX_ERR_INVALID_ARGS for bits `call` does not take."""
-    options = to_u32(value, "options")
+def _with_xom_read(options: int) -> int:
+    """Add ZX_VM_PERM_READ for ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED.
+
+    No architecture pyzircon models maps execute-only pages, so the flag always reads as
+    ZX_VM_PERM_READ, as in the kernel on such hardware.
+    """
+    if options & ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED:
+        options |= ZX_VM_PERM_READ
+    return options
+
+
+def _split_options(options: int) -> VmOptions:
+    """Split an option word. Raises ZX_ERR_INVALID_ARGS for unknown bits or a bad alignment."""
     low_bits = options & ~ZX_VM_ALIGN_MASK
-    if low_bits & ~allowed:
+    if low_bits & ~_KNOWN_BITS:
         raise ZxError(
-            ZX_ERR_INVALID_ARGS,
-            f"options {low_bits & ~allowed:#x} are unknown or not accepted by zx.{call}",
+            ZX_ERR_INVALID_ARGS, f"options {low_bits & ~_KNOWN_BITS:#x} are not ZX_VM_* bits"
         )
     align_log2 = (options & ZX_VM_ALIGN_MASK) >> ZX_VM_ALIGN_BASE
     if align_log2 and not ZX_VM_ALIGN_MIN_LOG2 <= align_log2 <= ZX_VM_ALIGN_MAX_LOG2:
@@ -132,17 +155,12 @@ def _parse_options(value: object, allowed: int, call: str) -> VmOptions:
         )
     align = max(1 << align_log2, PAGE_SIZE) if align_log2 else PAGE_SIZE
 
-    specific = bool(options & ZX_VM_SPECIFIC)
-    overwrite = bool(options & ZX_VM_SPECIFIC_OVERWRITE)
+    specific = bool(options & (ZX_VM_SPECIFIC | ZX_VM_SPECIFIC_OVERWRITE))
     upper_limit = bool(options & ZX_VM_OFFSET_IS_UPPER_LIMIT)
-    if upper_limit and (specific or overwrite):
-        raise ZxError(
-            ZX_ERR_INVALID_ARGS,
-            "ZX_VM_OFFSET_IS_UPPER_LIMIT cannot be combined with ZX_VM_SPECIFIC or "
-            "ZX_VM_SPECIFIC_OVERWRITE",
-        )
     placement = Placement.ANYWHERE
-    if overwrite:
+    if specific and upper_limit:
+        placement = Placement.SPECIFIC_WITH_UPPER_LIMIT
+    elif options & ZX_VM_SPECIFIC_OVERWRITE:
         placement = Placement.SPECIFIC_OVERWRITE
     elif specific:
         placement = Placement.SPECIFIC
@@ -150,16 +168,17 @@ def _parse_options(value: object, allowed: int, call: str) -> VmOptions:
         placement = Placement.UPPER_LIMIT
 
     perms = options & ZX_VM_PERM_MASK
-    if options & ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED:
-        # No supported architecture model has execute-only mappings, so the flag adds READ.
-        perms |= ZX_VM_PERM_READ
     can_map = options & (ZX_VM_CAN_MAP_MASK | ZX_VM_CAN_MAP_SPECIFIC)
     return VmOptions(perms, can_map, placement, align, options)
 
 
-def _check_perms(perms: int) -> None:
-    if perms & ZX_VM_PERM_WRITE and not perms & ZX_VM_PERM_READ:
-        raise ZxError(ZX_ERR_INVALID_ARGS, "a writable mapping must also be readable")
+def _check_protection(perms: int) -> None:
+    """Reject write or execute without read with ZX_ERR_INVALID_ARGS, as the kernel does."""
+    if perms & (ZX_VM_PERM_WRITE | ZX_VM_PERM_EXECUTE) and not perms & ZX_VM_PERM_READ:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS,
+            f"permissions {perms:#x} ask for write or execute without ZX_VM_PERM_READ",
+        )
 
 
 def _page_aligned(value: int, what: str) -> None:
@@ -187,16 +206,25 @@ def vmar_allocate(
     Checks, in order:
     1. `parent_vmar` is a VMAR handle with the rights the CAN_MAP_* bits need
        -> ZX_ERR_BAD_HANDLE / ZX_ERR_WRONG_TYPE / ZX_ERR_ACCESS_DENIED
-    2. `options` holds only allocation bits (no ZX_VM_PERM_*), a valid alignment, and
-       no SPECIFIC with OFFSET_IS_UPPER_LIMIT -> ZX_ERR_INVALID_ARGS
-    3. the parent is not destroyed -> ZX_ERR_BAD_STATE
-    4. `size` is a non-zero page multiple -> ZX_ERR_INVALID_ARGS
-    5. the capabilities are the parent's, and SPECIFIC placement needs
-       CAN_MAP_SPECIFIC on the parent -> ZX_ERR_ACCESS_DENIED
-    6. `offset` is 0 without SPECIFIC or OFFSET_IS_UPPER_LIMIT, page-aligned, and the
-       range fits in the parent -> ZX_ERR_INVALID_ARGS
-    7. a specific range is free -> ZX_ERR_ALREADY_EXISTS; some range fits
-       -> ZX_ERR_NO_RESOURCES
+    2. `options` has only ZX_VM_* bits and a valid alignment -> ZX_ERR_INVALID_ARGS
+    3. `options` has no ZX_VM_PERM_* bit -> ZX_ERR_INVALID_ARGS
+    4. `size` is a page multiple -> ZX_ERR_INVALID_ARGS
+    5. `options` has no mapping-only bit (SPECIFIC_OVERWRITE, REQUIRE_NON_RESIZABLE,
+       ALLOW_FAULTS, FAULT_BEYOND_STREAM_SIZE) -> ZX_ERR_INVALID_ARGS
+    6. the parent is not destroyed -> ZX_ERR_BAD_STATE
+    7. `size` is not zero -> ZX_ERR_INVALID_ARGS
+    8. the capabilities are the parent's -> ZX_ERR_ACCESS_DENIED
+    9. no SPECIFIC with OFFSET_IS_UPPER_LIMIT; `offset` is 0 without one of them, and
+       page-aligned -> ZX_ERR_INVALID_ARGS
+    10. SPECIFIC or OFFSET_IS_UPPER_LIMIT needs CAN_MAP_SPECIFIC on the parent
+        -> ZX_ERR_ACCESS_DENIED
+    11. the range fits in the parent, a specific address has the alignment
+        -> ZX_ERR_INVALID_ARGS
+    12. a specific range is free -> ZX_ERR_ALREADY_EXISTS; some range fits
+        -> ZX_ERR_NO_RESOURCES
+
+    ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED is accepted and ignored, as the kernel's flag
+    splitter drops it.
     """
     # The rights come from the option word before the word itself is validated, as in
     # the kernel, so a bad handle is reported before bad options.
@@ -204,9 +232,20 @@ def vmar_allocate(
     if isinstance(options, int) and not isinstance(options, bool):
         needed = _rights_for(options, _RIGHT_FOR_CAN_MAP)
     parent = get_object(thread, parent_vmar, VmarDispatcher, needed)
-    parsed = _parse_options(options, _ALLOCATE_BITS, "vmar_allocate")
+    parsed = _split_options(to_u32(options, "options"))
+    if parsed.perms:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS,
+            f"zx.vmar_allocate takes no ZX_VM_PERM_* bits, got {parsed.perms:#x}",
+        )
     start = to_u64(offset, "offset")
     length = to_u64(size, "size")
+    _page_aligned(length, "size")
+    if parsed.raw & _NOT_FOR_ALLOCATE:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS,
+            f"options {parsed.raw & _NOT_FOR_ALLOCATE:#x} apply to mappings, not sub-regions",
+        )
 
     region = parent.vmar.allocate(start, length, parsed.can_map, parsed.placement, parsed.align)
     child = VmarDispatcher(thread.kernel, region)
@@ -226,26 +265,30 @@ def vmar_map(
 ) -> int:
     """zx_vmar_map: map `len` bytes of a VMO from `vmo_offset`; return the address.
 
-    The mapping may never gain a permission the VMO handle's rights do not allow, even
-    through a later zx.vmar_protect.
+    The mapping may never gain a permission that both handles' rights did not allow when
+    it was made, even through a later zx.vmar_protect.
 
     Checks, in order:
     1. `handle` is a VMAR handle -> ZX_ERR_BAD_HANDLE / ZX_ERR_WRONG_TYPE
     2. `vmo` is a VMO handle -> ZX_ERR_BAD_HANDLE / ZX_ERR_WRONG_TYPE
     3. the VMO handle has ZX_RIGHT_MAP -> ZX_ERR_ACCESS_DENIED
-    4. both handles have READ, WRITE, EXECUTE for the permissions asked
+    4. no write or execute without read -> ZX_ERR_INVALID_ARGS
+    5. no ZX_VM_MAP_RANGE with ZX_VM_SPECIFIC_OVERWRITE -> ZX_ERR_INVALID_ARGS
+    6. no ZX_VM_CAN_MAP_READ/WRITE/EXECUTE bit -> ZX_ERR_INVALID_ARGS
+    7. both handles have READ, WRITE, EXECUTE for the permissions asked
        -> ZX_ERR_ACCESS_DENIED
-    5. ZX_VM_REQUIRE_NON_RESIZABLE with a resizable VMO -> ZX_ERR_NOT_SUPPORTED
-    6. `options` holds only mapping bits, a valid alignment, no MAP_RANGE with
-       SPECIFIC_OVERWRITE, no write without read -> ZX_ERR_INVALID_ARGS
-    7. `vmo_offset` is page-aligned and `len` non-zero -> ZX_ERR_INVALID_ARGS
-    8. `len` rounded up to pages, and `vmo_offset + len`, fit in 64 bits
-       -> ZX_ERR_OUT_OF_RANGE
-    9. the VMAR is not destroyed -> ZX_ERR_BAD_STATE
-    10. the VMAR can map these permissions (CAN_MAP_*) and SPECIFIC placement
-        -> ZX_ERR_ACCESS_DENIED
-    11. placement as for zx.vmar_allocate -> ZX_ERR_INVALID_ARGS / ZX_ERR_ALREADY_EXISTS /
-        ZX_ERR_NO_RESOURCES
+    8. ZX_VM_FAULT_BEYOND_STREAM_SIZE needs ZX_VM_ALLOW_FAULTS -> ZX_ERR_INVALID_ARGS
+       (with it: ZX_ERR_NOT_SUPPORTED, see below)
+    9. `options` has only ZX_VM_* bits and a valid alignment -> ZX_ERR_INVALID_ARGS
+    10. ZX_VM_REQUIRE_NON_RESIZABLE with a resizable VMO -> ZX_ERR_NOT_SUPPORTED
+    11. no ZX_VM_COMPACT or ZX_VM_CAN_MAP_SPECIFIC -> ZX_ERR_INVALID_ARGS
+    12. `vmo_offset` is page-aligned -> ZX_ERR_INVALID_ARGS
+    13. `len` rounded up to pages, and `vmo_offset` plus that, fit in 64 bits
+        -> ZX_ERR_OUT_OF_RANGE
+    14. the VMAR is not destroyed -> ZX_ERR_BAD_STATE
+    15. `len` is not zero -> ZX_ERR_INVALID_ARGS
+    16. the VMAR can map these permissions (CAN_MAP_*) -> ZX_ERR_ACCESS_DENIED
+    17. placement as for zx.vmar_allocate (checks 9 to 12 there)
     """
     vmar_handle = get_handle(thread, handle)
     vmar = get_object(thread, handle, VmarDispatcher, 0)
@@ -253,41 +296,59 @@ def vmar_map(
     vmo_object = get_object(thread, vmo, VmoDispatcher, 0)
     if not vmo_handle.rights & ZX_RIGHT_MAP:
         raise ZxError(ZX_ERR_ACCESS_DENIED, f"the handle to {vmo_object!r} lacks ZX_RIGHT_MAP")
-    raw = to_u32(options, "options")
+    raw = _with_xom_read(to_u32(options, "options"))
+    _check_protection(raw & ZX_VM_PERM_MASK)
+    if raw & ZX_VM_MAP_RANGE and raw & ZX_VM_SPECIFIC_OVERWRITE:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS, "ZX_VM_MAP_RANGE cannot be combined with ZX_VM_SPECIFIC_OVERWRITE"
+        )
+    # MAP_RANGE only pre-populates page tables, which pyzircon does not model.
+    raw &= ~ZX_VM_MAP_RANGE
+    if raw & ZX_VM_CAN_MAP_MASK:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS,
+            f"zx.vmar_map takes no ZX_VM_CAN_MAP_* bits, got {raw & ZX_VM_CAN_MAP_MASK:#x}",
+        )
+    allowed_rights = vmar_handle.rights & vmo_handle.rights
     _check_map_rights(raw, vmar_handle, vmo_handle)
+    if raw & ZX_VM_FAULT_BEYOND_STREAM_SIZE:
+        if not raw & ZX_VM_ALLOW_FAULTS:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS, "ZX_VM_FAULT_BEYOND_STREAM_SIZE needs ZX_VM_ALLOW_FAULTS"
+            )
+        # DIVERGENCE(zircon): the kernel gives the VMO a stream size and maps it so that
+        # pages past that size fault; pyzircon has no stream sizes yet.
+        raise ZxError(ZX_ERR_NOT_SUPPORTED, "ZX_VM_FAULT_BEYOND_STREAM_SIZE is not supported")
+
+    parsed = _split_options(raw)
     if raw & ZX_VM_REQUIRE_NON_RESIZABLE and vmo_object.vmo.resizable:
         raise ZxError(
             ZX_ERR_NOT_SUPPORTED,
             f"{vmo_object!r} is resizable and ZX_VM_REQUIRE_NON_RESIZABLE was given",
         )
-
-    parsed = _parse_options(raw, _MAP_BITS, "vmar_map")
-    if raw & ZX_VM_MAP_RANGE and raw & ZX_VM_SPECIFIC_OVERWRITE:
+    if raw & _NOT_FOR_MAP:
         raise ZxError(
-            ZX_ERR_INVALID_ARGS, "ZX_VM_MAP_RANGE cannot be combined with ZX_VM_SPECIFIC_OVERWRITE"
+            ZX_ERR_INVALID_ARGS,
+            f"options {raw & _NOT_FOR_MAP:#x} apply to sub-regions, not mappings",
         )
-    _check_perms(parsed.perms)
     start = to_u64(vmar_offset, "vmar_offset")
     source_offset = to_u64(vmo_offset, "vmo_offset")
     length = to_u64(len, "len")
     _page_aligned(source_offset, "vmo_offset")
-    if length == 0:
-        raise ZxError(ZX_ERR_INVALID_ARGS, "a mapping cannot be empty")
     rounded = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
-    if rounded > U64_MAX or source_offset + rounded > U64_MAX + 1:
+    if rounded > U64_MAX or source_offset + rounded > U64_MAX:
         raise ZxError(
             ZX_ERR_OUT_OF_RANGE,
             f"vmo_offset {source_offset:#x} plus len {length:#x} runs past 2**64",
         )
 
-    can_map = _can_map_from_rights(vmo_handle.rights)
     mapping = vmar.vmar.map(
         start,
         rounded,
         vmo_object.vmo,
         source_offset,
         parsed.perms,
-        can_map,
+        _can_map_from_rights(allowed_rights),
         parsed.placement,
         parsed.align,
     )
@@ -296,8 +357,6 @@ def vmar_map(
 
 def _check_map_rights(options: int, vmar_handle: Handle, vmo_handle: Handle) -> None:
     perms = options & ZX_VM_PERM_MASK
-    if options & ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED:
-        perms |= ZX_VM_PERM_READ
     needed = _rights_for(perms, _RIGHT_FOR_PERM)
     for handle, what in ((vmar_handle, "VMAR"), (vmo_handle, "VMO")):
         missing = needed & ~handle.rights
@@ -348,19 +407,22 @@ def vmar_protect(
     """zx_vmar_protect: change the permissions of every mapping in [addr, addr + len).
 
     Checks, in order:
-    1. `handle` is a VMAR handle with the rights the new permissions need
+    1. `handle` is a VMAR handle with the rights the new permissions need (READ also
+       for ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED)
        -> ZX_ERR_BAD_HANDLE / ZX_ERR_WRONG_TYPE / ZX_ERR_ACCESS_DENIED
-    2. `addr` is page-aligned -> ZX_ERR_INVALID_ARGS
-    3. `options` holds only permission bits, no write without read -> ZX_ERR_INVALID_ARGS
-    4. `len` is non-zero and rounds up within 64 bits -> ZX_ERR_INVALID_ARGS
-    5. the VMAR is not destroyed -> ZX_ERR_BAD_STATE
-    6. the range lies in the VMAR, and reaches into sub-VMARs only with
-       ZX_RIGHT_OP_CHILDREN -> ZX_ERR_INVALID_ARGS
-    7. every page of the range is mapped -> ZX_ERR_NOT_FOUND
-    8. each mapping may have the permissions, and a parent only reduces a child's
+    2. no write or execute without read -> ZX_ERR_INVALID_ARGS
+    3. `addr` is page-aligned -> ZX_ERR_INVALID_ARGS
+    4. `options` holds only permission bits, no alignment -> ZX_ERR_INVALID_ARGS
+    5. `len` is non-zero and rounds up within 64 bits -> ZX_ERR_INVALID_ARGS
+    6. the VMAR is not destroyed -> ZX_ERR_BAD_STATE
+    7. the range lies in the VMAR -> ZX_ERR_INVALID_ARGS
+    8. mapping by mapping in address order: no gap before it -> ZX_ERR_NOT_FOUND; it may
+       have the permissions -> ZX_ERR_ACCESS_DENIED; in a sub-VMAR it needs
+       ZX_RIGHT_OP_CHILDREN -> ZX_ERR_INVALID_ARGS, and only loses permissions
        -> ZX_ERR_ACCESS_DENIED
+    9. no gap after the last mapping -> ZX_ERR_NOT_FOUND
     """
-    raw = to_u32(options, "options")
+    raw = _with_xom_read(to_u32(options, "options"))
     target = get_handle(thread, handle)
     vmar = get_object(thread, handle, VmarDispatcher, 0)
     needed = _rights_for(raw & ZX_VM_PERM_MASK, _RIGHT_FOR_PERM)
@@ -370,10 +432,15 @@ def vmar_protect(
             ZX_ERR_ACCESS_DENIED,
             f"the VMAR handle lacks rights {missing:#x} for permissions {raw & ZX_VM_PERM_MASK:#x}",
         )
+    _check_protection(raw & ZX_VM_PERM_MASK)
     base = to_u64(addr, "addr")
     _page_aligned(base, "addr")
-    parsed = _parse_options(raw, _PROTECT_BITS, "vmar_protect")
-    _check_perms(parsed.perms)
+    parsed = _split_options(raw)
+    other_bits = raw & ~(ZX_VM_PERM_MASK | ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED)
+    if other_bits:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS, f"zx.vmar_protect takes only permissions, got {other_bits:#x}"
+        )
     length = to_u64(len, "len")
     rounded = _round_length(length, "len")
     vmar.vmar.protect(

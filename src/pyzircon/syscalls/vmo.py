@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyzircon.abi.layout import PAGE_SIZE
-from pyzircon.abi.rights import ZX_RIGHT_READ, ZX_RIGHT_RESIZE, ZX_RIGHT_WRITE
+from pyzircon.abi.rights import ZX_RIGHT_EXECUTE, ZX_RIGHT_READ, ZX_RIGHT_RESIZE, ZX_RIGHT_WRITE
 from pyzircon.abi.status import (
     ZX_ERR_ACCESS_DENIED,
     ZX_ERR_INVALID_ARGS,
     ZX_ERR_NOT_SUPPORTED,
     ZX_ERR_OUT_OF_RANGE,
-    ZX_ERR_UNAVAILABLE,
+    ZX_ERR_WRONG_TYPE,
 )
+from pyzircon.abi.task import ZX_HANDLE_INVALID
 from pyzircon.abi.vm import ZX_VMO_DISCARDABLE, ZX_VMO_RESIZABLE, ZX_VMO_UNBOUNDED
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.vmo import VmoDispatcher
@@ -123,19 +124,60 @@ def vmo_set_size(thread: Thread, handle: object, size: object) -> None:
     Checks, in order:
     1. `handle` is a VMO handle with ZX_RIGHT_WRITE
        -> ZX_ERR_BAD_HANDLE / ZX_ERR_WRONG_TYPE / ZX_ERR_ACCESS_DENIED
-    2. the VMO was created resizable -> ZX_ERR_UNAVAILABLE
-    3. the handle has ZX_RIGHT_RESIZE -> ZX_ERR_ACCESS_DENIED
-    4. `size` rounds up to at most the maximum VMO size
+    2. a resizable VMO's handle has ZX_RIGHT_RESIZE -> ZX_ERR_ACCESS_DENIED (the kernel
+       checks the right only for resizable VMOs)
+    3. `size` is a 64-bit count that rounds up to whole pages within 64 bits
        -> ZX_ERR_INVALID_ARGS (not a count) or ZX_ERR_OUT_OF_RANGE
+    4. the VMO was created resizable -> ZX_ERR_UNAVAILABLE
+    5. the rounded size is at most the maximum VMO size -> ZX_ERR_OUT_OF_RANGE
     """
     target = get_handle(thread, handle)
     vmo = get_object(thread, handle, VmoDispatcher, ZX_RIGHT_WRITE)
-    if not vmo.vmo.resizable:
-        raise ZxError(
-            ZX_ERR_UNAVAILABLE,
-            f"{vmo!r} was created without ZX_VMO_RESIZABLE and cannot change size",
-        )
-    if not target.rights & ZX_RIGHT_RESIZE:
+    if vmo.vmo.resizable and not target.rights & ZX_RIGHT_RESIZE:
         raise ZxError(ZX_ERR_ACCESS_DENIED, f"the handle to {vmo!r} lacks ZX_RIGHT_RESIZE")
-    rounded = round_vmo_size(to_u64(size, "size"))
+    requested = to_u64(size, "size")
+    rounded = (requested + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+    if rounded > U64_MAX:
+        raise ZxError(ZX_ERR_OUT_OF_RANGE, f"VMO size {requested:#x} rounds up past 2**64")
+    # The VM object makes checks 4 and 5.
     vmo.vmo.set_size(rounded)
+
+
+@syscall
+def vmo_replace_as_executable(thread: Thread, handle: object, vmex: object) -> int:
+    """zx_vmo_replace_as_executable: swap a VMO handle for one that also has EXECUTE.
+
+    The source handle is closed whether or not the call succeeds. `vmex` must be
+    ZX_HANDLE_INVALID, which relies on the caller's ZX_POL_AMBIENT_MARK_VMO_EXEC policy.
+
+    Checks, in order:
+    1. `handle` is valid -> ZX_ERR_BAD_HANDLE (nothing is closed)
+    2. `vmex` is ZX_HANDLE_INVALID -> ZX_ERR_BAD_HANDLE for a value that names no handle,
+       ZX_ERR_WRONG_TYPE for any other object (the source is still closed)
+    3. `handle` is a VMO -> ZX_ERR_WRONG_TYPE (the source is still closed)
+    """
+    table = thread.process.handle_table
+    get_handle(thread, handle)
+    source = table.detach(handle)  # type: ignore[arg-type]
+    assert source is not None
+    arena = thread.kernel.handle_arena
+
+    try:
+        if vmex != ZX_HANDLE_INVALID or not isinstance(vmex, int):
+            # DIVERGENCE(zircon): pyzircon has no resource objects, so no handle can be
+            # a ZX_RSRC_SYSTEM_VMEX_BASE resource; every valid handle is the wrong type.
+            get_handle(thread, vmex)
+            raise ZxError(ZX_ERR_WRONG_TYPE, f"vmex {vmex!r} is not a VMEX resource")
+        # TODO: the caller's ZX_POL_AMBIENT_MARK_VMO_EXEC policy is checked here once job
+        # policies exist; until then it always allows.
+        if not isinstance(source.obj, VmoDispatcher):
+            raise ZxError(
+                ZX_ERR_WRONG_TYPE, f"handle {handle!r} is a {source.obj.type_name}, not a VMO"
+            )
+    except ZxError:
+        arena.destroy(source)
+        raise
+
+    replacement = arena.allocate(source.obj, source.rights | ZX_RIGHT_EXECUTE)
+    arena.destroy(source)
+    return table.add(replacement)

@@ -77,6 +77,8 @@ class AspaceListener(Protocol):
 
     def on_protect(self, base: int, size: int, perms: int) -> None: ...
 
+    def on_destroy(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class AspaceUsage:
@@ -98,6 +100,9 @@ class VmAspace:
         self.kind = kind
         self.root_vmar = VmAddressRegion(self, None, base, size, ROOT_VMAR_FLAGS, "root")
         self._listeners: list[AspaceListener] = []
+        # The CPU engine running code in this address space, created by the syscall
+        # layer on first use. The VM layer only keeps it and closes it on destroy.
+        self.cpu_engine: AspaceListener | None = None
 
     def __repr__(self) -> str:
         state = "destroyed" if self.is_destroyed else "live"
@@ -118,8 +123,13 @@ class VmAspace:
         return self.base <= address < self.end
 
     def destroy(self) -> None:
-        """Tear down every VMAR and mapping; idempotent."""
+        """Tear down every VMAR and mapping, then tell the listeners; idempotent."""
+        if self.is_destroyed:
+            return
         self.root_vmar.destroy()
+        for listener in list(self._listeners):
+            listener.on_destroy()
+        self.cpu_engine = None
 
     # Listeners.
 
@@ -169,7 +179,9 @@ class VmAspace:
         """Sum the mapped bytes and split committed bytes into private and shared.
 
         A VMO mapped into one address space counts as private; one mapped into several
-        counts as shared, with 1/share_count of it in the scaled figure.
+        counts as shared, with 1/share_count of it in the scaled figure. As in Zircon's
+        VmAspace::GetMemoryUsage, the scaled figure covers shared bytes only: a process
+        whose pages are all private reports mem_scaled_shared_bytes of 0.
         """
         mapped = private = shared = 0
         scaled = Fraction(0)
@@ -179,7 +191,6 @@ class VmAspace:
             share_count = mapping.vmo.share_count()
             if share_count == 1:
                 private += committed
-                scaled += committed
             else:
                 shared += committed
                 scaled += Fraction(committed, share_count)

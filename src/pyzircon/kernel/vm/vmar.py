@@ -19,10 +19,12 @@ the syscall layer's job, and this module imports neither.
 
 from __future__ import annotations
 
-import bisect
 import enum
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING, Final
+
+from sortedcontainers import SortedKeyList, SortedList
 
 from pyzircon.abi.layout import PAGE_SIZE
 from pyzircon.abi.status import (
@@ -65,6 +67,10 @@ class Placement(enum.Enum):
     SPECIFIC = "specific"
     SPECIFIC_OVERWRITE = "specific_overwrite"
     UPPER_LIMIT = "upper_limit"
+    # ZX_VM_SPECIFIC or ZX_VM_SPECIFIC_OVERWRITE together with ZX_VM_OFFSET_IS_UPPER_LIMIT.
+    # Zircon rejects it with ZX_ERR_INVALID_ARGS only after the state, size and capability
+    # checks, so the request reaches the region and fails there.
+    SPECIFIC_WITH_UPPER_LIMIT = "specific_with_upper_limit"
 
 
 # The capability a mapping permission needs, on the parent region and on the mapping.
@@ -162,10 +168,19 @@ class VmMapping(VmNode):
         self.aspace.notify_unmap(self.base, self.size)
 
     def destroy(self) -> None:
+        """Unmap the whole mapping and tell the address space's listeners."""
         if not self.is_alive:
             return
         self._set_dead()
         self.aspace.notify_unmap(self.base, self.size)
+        self.vmo.remove_mapping(self)
+
+    def retire(self) -> None:
+        """End this mapping object after pieces that replace it have been created.
+
+        Listeners hear nothing: the caller reports the range that actually changed.
+        """
+        self._set_dead()
         self.vmo.remove_mapping(self)
 
 
@@ -185,8 +200,11 @@ class VmAddressRegion(VmNode):
         # CAN_MAP_* capabilities (ZX_VM_CAN_MAP_* bit values).
         self.flags = flags
         self.name = name
-        self._bases: list[int] = []
-        self._children: list[VmNode] = []
+        # Two sorted views of the children: their bases (for bisection) and the children
+        # themselves, ordered by base. Sorted containers keep insertion in the middle at
+        # O(log n), where a plain list moves half its entries.
+        self._bases: SortedList = SortedList()
+        self._children: SortedKeyList = SortedKeyList(key=attrgetter("base"))
         # Next-fit cursor: where the last placement in this region ended.
         self._cursor = base
 
@@ -209,7 +227,7 @@ class VmAddressRegion(VmNode):
 
     def child_at(self, address: int) -> VmNode | None:
         """Return the direct child that contains `address`, if any."""
-        index = bisect.bisect_right(self._bases, address) - 1
+        index = self._bases.bisect_right(address) - 1
         if index < 0:
             return None
         child = self._children[index]
@@ -244,14 +262,15 @@ class VmAddressRegion(VmNode):
     ) -> VmAddressRegion:
         """Create a sub-region of `size` bytes with CAN_MAP_* capabilities `flags`.
 
-        Raises ZX_ERR_BAD_STATE on a destroyed region, ZX_ERR_INVALID_ARGS for a bad
-        size or range, ZX_ERR_ACCESS_DENIED for capabilities this region lacks,
-        ZX_ERR_ALREADY_EXISTS for a taken specific range and ZX_ERR_NO_RESOURCES when no
-        free range fits.
+        Raises, in Zircon's order: ZX_ERR_INVALID_ARGS for a size that is not a page
+        multiple, ZX_ERR_BAD_STATE on a destroyed region, ZX_ERR_INVALID_ARGS for a zero
+        size, then the placement errors of `_place`.
         """
-        self._check_alive()
-        if size == 0 or size % PAGE_SIZE:
+        if size % PAGE_SIZE:
             raise ZxError(ZX_ERR_INVALID_ARGS, f"sub-region size {size:#x} is not a page multiple")
+        self._check_alive()
+        if size == 0:
+            raise ZxError(ZX_ERR_INVALID_ARGS, "a sub-region cannot be empty")
         base = self._place(offset, size, flags, placement, align)
         region = VmAddressRegion(self.aspace, self, base, size, flags, name)
         self._insert(region)
@@ -270,9 +289,12 @@ class VmAddressRegion(VmNode):
     ) -> VmMapping:
         """Map `size` bytes of `vmo` from `vmo_offset` with permissions `perms`.
 
-        `can_map` is the set of CAN_MAP_* capabilities the caller's VMO handle allows;
-        the mapping keeps their intersection with this region's. Raises as `allocate`
-        does, and ZX_ERR_ACCESS_DENIED for permissions this region cannot map.
+        `can_map` is the set of CAN_MAP_* capabilities that both of the caller's handles
+        (VMAR and VMO) allow. The mapping keeps their intersection with this region's
+        capabilities, and a later protect cannot go beyond it.
+        Raises, in Zircon's order: ZX_ERR_BAD_STATE on a destroyed region,
+        ZX_ERR_INVALID_ARGS for a zero size, ZX_ERR_ACCESS_DENIED for permissions this
+        region cannot map, then the placement errors of `_place`.
         """
         self._check_alive()
         if size == 0:
@@ -299,11 +321,28 @@ class VmAddressRegion(VmNode):
         return mapping
 
     def _place(self, offset: int, size: int, flags: int, placement: Placement, align: int) -> int:
-        """Choose the base address of a new child, checking the request as Zircon does."""
+        """Choose the base address of a new child, checking the request as Zircon does.
+
+        Raises, in this order:
+        - ZX_ERR_ACCESS_DENIED for capabilities this region lacks;
+        - ZX_ERR_INVALID_ARGS for SPECIFIC with UPPER_LIMIT, for a non-zero offset
+          without either, or for an unaligned offset;
+        - ZX_ERR_ACCESS_DENIED for SPECIFIC or UPPER_LIMIT without CAN_MAP_SPECIFIC;
+        - ZX_ERR_INVALID_ARGS for a range that does not fit, or for a specific address
+          off the alignment;
+        - ZX_ERR_ALREADY_EXISTS for a taken specific range;
+        - ZX_ERR_NO_RESOURCES when no free range fits.
+        """
         if flags & ~self.flags & ZX_VM_CAN_MAP_MASK:
             raise ZxError(
                 ZX_ERR_ACCESS_DENIED,
                 f"capabilities {flags & ZX_VM_CAN_MAP_MASK:#x} exceed those of {self!r}",
+            )
+        if placement is Placement.SPECIFIC_WITH_UPPER_LIMIT:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                "ZX_VM_OFFSET_IS_UPPER_LIMIT cannot be combined with ZX_VM_SPECIFIC or "
+                "ZX_VM_SPECIFIC_OVERWRITE",
             )
         if placement is Placement.ANYWHERE and offset != 0:
             raise ZxError(
@@ -361,7 +400,7 @@ class VmAddressRegion(VmNode):
     def _overlapping(self, base: int, size: int) -> Iterator[VmNode]:
         """Yield the direct children that overlap [base, base + size), in order."""
         end = base + size
-        index = max(bisect.bisect_right(self._bases, base) - 1, 0)
+        index = max(self._bases.bisect_right(base) - 1, 0)
         while index < len(self._children):
             child = self._children[index]
             if child.base >= end:
@@ -391,7 +430,7 @@ class VmAddressRegion(VmNode):
         return found
 
     def _first_fit(self, start: int, limit: int, size: int, align: int) -> int | None:
-        index = bisect.bisect_right(self._bases, start) - 1
+        index = self._bases.bisect_right(start) - 1
         candidate = start
         if index >= 0:
             candidate = max(candidate, self._children[index].end)
@@ -408,12 +447,11 @@ class VmAddressRegion(VmNode):
             index += 1
 
     def _insert(self, child: VmNode) -> None:
-        index = bisect.bisect_left(self._bases, child.base)
-        self._bases.insert(index, child.base)
-        self._children.insert(index, child)
+        self._bases.add(child.base)
+        self._children.add(child)
 
     def _remove(self, child: VmNode) -> None:
-        index = bisect.bisect_left(self._bases, child.base)
+        index = self._bases.bisect_left(child.base)
         assert self._children[index] is child, f"{child!r} is not a child of {self!r}"
         del self._bases[index]
         del self._children[index]
@@ -479,11 +517,31 @@ class VmAddressRegion(VmNode):
         """Remove [base, end) from `mapping`, keeping the parts outside it as mappings."""
         cut_start = max(base, mapping.base)
         cut_end = min(end, mapping.end)
+        if cut_start == mapping.base and cut_end == mapping.end:
+            self._remove(mapping)
+            mapping.destroy()
+            return
+        self._split(
+            mapping,
+            [(mapping.base, cut_start, mapping.perms), (cut_end, mapping.end, mapping.perms)],
+        )
+        self.aspace.notify_unmap(cut_start, cut_end - cut_start)
+
+    def _split(self, mapping: VmMapping, pieces: list[tuple[int, int, int]]) -> None:
+        """Replace `mapping` by one mapping per non-empty (start, stop, perms) piece.
+
+        The pieces are created before the old mapping goes, so a VMO whose handles are
+        all closed keeps its pages: the pieces still map them.
+        """
+        replacements = [
+            self._clone_part(mapping, start, stop, perms)
+            for start, stop, perms in pieces
+            if start < stop
+        ]
         self._remove(mapping)
-        mapping.destroy()
-        for part_base, part_end in ((mapping.base, cut_start), (cut_end, mapping.end)):
-            if part_base < part_end:
-                self._insert(self._clone_part(mapping, part_base, part_end, mapping.perms))
+        mapping.retire()
+        for replacement in replacements:
+            self._insert(replacement)
 
     def _clone_part(self, mapping: VmMapping, start: int, stop: int, perms: int) -> VmMapping:
         return VmMapping(
@@ -524,10 +582,14 @@ class VmAddressRegion(VmNode):
     def protect(self, base: int, size: int, perms: int, *, op_children: bool) -> None:
         """Set permissions `perms` on every mapping in [base, base + size), or on none.
 
-        Raises ZX_ERR_BAD_STATE on a destroyed region, ZX_ERR_INVALID_ARGS for a range
-        outside this region or one reaching into sub-regions without `op_children`,
-        ZX_ERR_NOT_FOUND for a gap, and ZX_ERR_ACCESS_DENIED for permissions that a
-        mapping cannot have or that raise permissions inside a sub-region.
+        Raises ZX_ERR_BAD_STATE on a destroyed region and ZX_ERR_INVALID_ARGS for a range
+        outside this region. Then, as in Zircon, the mappings are checked one by one in
+        address order, and the first failure wins:
+        - ZX_ERR_NOT_FOUND for a gap before the mapping;
+        - ZX_ERR_ACCESS_DENIED for permissions the mapping can never have;
+        - ZX_ERR_INVALID_ARGS for a mapping in a sub-region without `op_children`;
+        - ZX_ERR_ACCESS_DENIED for permissions that would rise inside a sub-region.
+        A gap after the last mapping is ZX_ERR_NOT_FOUND too.
         """
         self._check_alive()
         if not self.contains_range(base, size):
@@ -535,38 +597,64 @@ class VmAddressRegion(VmNode):
                 ZX_ERR_INVALID_ARGS, f"[{base:#x}, {base + size:#x}) is not inside {self!r}"
             )
         end = base + size
-        mappings = self.mappings_in(base, size)
         needed = can_map_flags_for(perms)
-        for mapping in mappings:
-            in_child = mapping.parent is not self
-            if in_child and not op_children:
+        mappings: list[VmMapping] = []
+        expected = base
+        for mapping in self._mappings_overlapping(base, end):
+            if mapping.base > expected:
                 raise ZxError(
-                    ZX_ERR_INVALID_ARGS,
-                    f"{mapping!r} lies in a sub-region; that needs ZX_RIGHT_OP_CHILDREN",
+                    ZX_ERR_NOT_FOUND,
+                    f"address {expected:#x} of the range has no mapping in {self!r}",
                 )
             if needed & ~mapping.can_map:
                 raise ZxError(
                     ZX_ERR_ACCESS_DENIED,
                     f"{mapping!r} can never have permissions {perms:#x}",
                 )
-            if in_child and perms & ~mapping.perms & ZX_VM_PERM_MASK:
-                raise ZxError(
-                    ZX_ERR_ACCESS_DENIED,
-                    f"a parent region may only reduce the permissions of {mapping!r}",
-                )
+            if mapping.parent is not self:
+                if not op_children:
+                    raise ZxError(
+                        ZX_ERR_INVALID_ARGS,
+                        f"{mapping!r} lies in a sub-region; that needs ZX_RIGHT_OP_CHILDREN",
+                    )
+                if perms & ~mapping.perms & ZX_VM_PERM_MASK:
+                    raise ZxError(
+                        ZX_ERR_ACCESS_DENIED,
+                        f"a parent region may only reduce the permissions of {mapping!r}",
+                    )
+            mappings.append(mapping)
+            expected = mapping.end
+        if expected < end:
+            raise ZxError(
+                ZX_ERR_NOT_FOUND, f"address {expected:#x} of the range has no mapping in {self!r}"
+            )
 
         for mapping in mappings:
             parent = mapping.parent
             assert parent is not None
             parent._protect_part(mapping, max(base, mapping.base), min(end, mapping.end), perms)
 
+    def _mappings_overlapping(self, base: int, end: int) -> Iterator[VmMapping]:
+        """Yield the mappings at any depth that overlap [base, end), in address order."""
+        for child in list(self._overlapping(base, end - base)):
+            if isinstance(child, VmAddressRegion):
+                yield from child._mappings_overlapping(max(base, child.base), min(end, child.end))
+            else:
+                assert isinstance(child, VmMapping)
+                yield child
+
     def _protect_part(self, mapping: VmMapping, start: int, stop: int, perms: int) -> None:
         if perms == mapping.perms:
             return
         if start == mapping.base and stop == mapping.end:
             mapping.perms = perms
-            self.aspace.notify_protect(start, stop - start, perms)
-            return
-        self._unmap_part(mapping, start, stop)
-        self._insert(self._clone_part(mapping, start, stop, perms))
+        else:
+            self._split(
+                mapping,
+                [
+                    (mapping.base, start, mapping.perms),
+                    (start, stop, perms),
+                    (stop, mapping.end, mapping.perms),
+                ],
+            )
         self.aspace.notify_protect(start, stop - start, perms)

@@ -34,6 +34,7 @@ from pyzircon.abi.vm import ZX_CACHE_POLICY_CACHED
 from pyzircon.errors import ZxError
 
 if TYPE_CHECKING:
+    from pyzircon.kernel.vm.aspace import VmAspace
     from pyzircon.kernel.vm.vmar import VmMapping
 
 # Linux's MAP_NORESERVE, which Python's mmap module does not export: no swap space is
@@ -142,6 +143,10 @@ class VmObjectPaged:
         self._committed_pages = 0
         # An ordered set (dict keys), so listings come out in a reproducible order.
         self._mappings: dict[VmMapping, None] = {}
+        # Mappings per address space, so share_count() needs no scan of every mapping.
+        self._mappings_per_aspace: dict[VmAspace, int] = {}
+        # Kernel references other than mappings, such as a bound restricted-mode state.
+        self._holds = 0
         self._released = False
         # Bumped when the buffer is replaced; a CPU engine compares it before reusing
         # a pointer it obtained earlier.
@@ -198,9 +203,7 @@ class VmObjectPaged:
 
         Zircon's VmObject::share_count: attribution divides a VMO's pages among them.
         """
-        if len(self._mappings) < 2:
-            return 1
-        return len({mapping.aspace for mapping in self._mappings})
+        return max(1, len(self._mappings_per_aspace))
 
     def committed_bytes_in_range(self, offset: int, length: int) -> int:
         """Return the committed bytes in [offset, offset + length), clipped to the size."""
@@ -366,11 +369,34 @@ class VmObjectPaged:
         """Register a mapping that uses this VMO (called by the VMAR layer)."""
         assert mapping not in self._mappings, f"{mapping!r} registered twice"
         self._mappings[mapping] = None
+        aspace = mapping.aspace
+        self._mappings_per_aspace[aspace] = self._mappings_per_aspace.get(aspace, 0) + 1
 
     def remove_mapping(self, mapping: VmMapping) -> None:
         """Unregister a mapping; frees the pages if the VMO was released and unused."""
         del self._mappings[mapping]
+        aspace = mapping.aspace
+        remaining = self._mappings_per_aspace[aspace] - 1
+        if remaining:
+            self._mappings_per_aspace[aspace] = remaining
+        else:
+            del self._mappings_per_aspace[aspace]
         self._free_if_unused()
+
+    def hold(self) -> None:
+        """Take a kernel reference that keeps the pages alive, as a mapping does."""
+        self._holds += 1
+
+    def drop_hold(self) -> None:
+        """Drop a reference taken with `hold`; frees the pages if nothing else uses them."""
+        assert self._holds > 0, f"{self!r} dropped a hold it never took"
+        self._holds -= 1
+        self._free_if_unused()
+
+    def committed_page_runs(self, first: int, end: int) -> Iterator[range]:
+        """Yield the runs of committed page indexes in [first, end), one step per run."""
+        self._live_buffer()
+        return _committed_runs(self._page_map, first, min(end, self.size // PAGE_SIZE))
 
     def release(self) -> None:
         """Drop the object layer's reference to this VMO.
@@ -382,7 +408,7 @@ class VmObjectPaged:
         self._free_if_unused()
 
     def _free_if_unused(self) -> None:
-        if not self._released or self._mappings or self._buffer is None:
+        if not self._released or self._mappings or self._holds or self._buffer is None:
             return
         self._view.release()
         _free_buffer(self._buffer)
