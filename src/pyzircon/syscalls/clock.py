@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyzircon.abi.task import ZX_TIME_INFINITE
+from pyzircon.abi.task import ZX_THREAD_STATE_BLOCKED_SLEEPING, ZX_TIME_INFINITE
 from pyzircon.kernel.current import current_thread
 from pyzircon.kernel.objects.thread import ThreadState
 from pyzircon.syscalls.common import I64_MAX, I64_MIN, syscall, to_i64
@@ -38,6 +38,7 @@ def nanosleep(thread: Thread, deadline: object) -> None:
         return
 
     thread.set_state(ThreadState.BLOCKED)
+    thread.blocked_info_state = ZX_THREAD_STATE_BLOCKED_SLEEPING
     thread.wait_reason = (
         "nanosleep forever" if when == ZX_TIME_INFINITE else f"nanosleep until {when} ns"
     )

@@ -19,7 +19,7 @@ def validate_entry(thread: Thread, entry: object) -> ThreadEntry:
     ZX_ERR_NOT_SUPPORTED for a valid one.
     """
     if callable(entry):
-        return entry  # type: ignore[return-value]
+        return entry
 
     address = to_u64(entry, "entry")
     if not thread.kernel.layout.is_user_accessible(address):

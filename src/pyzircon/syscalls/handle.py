@@ -33,7 +33,7 @@ def handle_close(thread: Thread, handle: object) -> None:
     Checks, in order:
     1. `handle` names a handle of the caller -> ZX_ERR_BAD_HANDLE
     """
-    if handle == ZX_HANDLE_INVALID and isinstance(handle, int):
+    if isinstance(handle, int) and not isinstance(handle, bool) and handle == ZX_HANDLE_INVALID:
         return
     get_handle(thread, handle)
     thread.process.handle_table.close(handle)  # type: ignore[arg-type]
@@ -68,7 +68,7 @@ def handle_close_many(thread: Thread, handles: object) -> None:
         except ZxError:
             bad.append(value)
             continue
-        table.close(value)  # type: ignore[arg-type]
+        table.close(value)
 
     if bad:
         shown = ", ".join(f"{v:#x}" if isinstance(v, int) else repr(v) for v in bad[:4])

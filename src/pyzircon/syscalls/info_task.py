@@ -10,6 +10,7 @@ from pyzircon.abi.rights import (
     ZX_RIGHT_ENUMERATE,
     ZX_RIGHT_INSPECT,
     ZX_RIGHT_MANAGE_PROCESS,
+    ZX_RIGHT_MANAGE_THREAD,
     ZX_RIGHT_NONE,
 )
 from pyzircon.abi.task import (
@@ -21,7 +22,7 @@ from pyzircon.abi.task import (
 )
 from pyzircon.kernel.objects.base import KernelObject
 from pyzircon.kernel.objects.handle_table import Handle
-from pyzircon.kernel.objects.job import Job
+from pyzircon.kernel.objects.job import Job, JobState
 from pyzircon.kernel.objects.process import Process, ProcessState
 from pyzircon.kernel.objects.thread import Thread, ThreadState
 from pyzircon.syscalls.info_common import InfoTopic
@@ -73,16 +74,22 @@ def _process_threads(thread: Thread, handle: Handle, process: Process) -> list[i
 
 def _thread(thread: Thread, handle: Handle, target: Thread) -> info.InfoThread:
     return info.InfoThread(
-        state=_THREAD_STATES[target.state],
+        state=(
+            target.blocked_info_state
+            if target.state is ThreadState.BLOCKED
+            else _THREAD_STATES[target.state]
+        ),
         wait_exception_channel_type=0,
         cpu_affinity_mask=(0,) * 8,
     )
 
 
 def _job(thread: Thread, handle: Handle, job: Job) -> info.InfoJob:
+    # Zircon reports a job as exited from the moment it is killed, while its children
+    # are still dying.
     return info.InfoJob(
         return_code=job.return_code,
-        exited=job.exited,
+        exited=job.state is not JobState.READY,
         kill_on_oom=job.kill_on_oom,
         debugger_attached=False,
     )
@@ -151,7 +158,7 @@ TOPICS: dict[int, InfoTopic] = {
     info.ZX_INFO_HANDLE_TABLE: _topic(
         "ZX_INFO_HANDLE_TABLE",
         Process,
-        ZX_RIGHT_INSPECT | ZX_RIGHT_MANAGE_PROCESS,
+        ZX_RIGHT_INSPECT | ZX_RIGHT_MANAGE_PROCESS | ZX_RIGHT_MANAGE_THREAD,
         False,
         _handle_table,
     ),

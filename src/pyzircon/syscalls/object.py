@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyzircon.abi import props as prop_ids
+from pyzircon.abi.info import ZX_INFO_HANDLE_VALID
 from pyzircon.abi.rights import (
     ZX_RIGHT_ENUMERATE,
     ZX_RIGHT_GET_PROPERTY,
@@ -23,6 +24,7 @@ from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.job import Job
 from pyzircon.kernel.objects.process import Process
 from pyzircon.kernel.objects.thread import Thread
+from pyzircon.kernel.objects.vmo import VmoDispatcher
 from pyzircon.syscalls import info_task, info_vm
 from pyzircon.syscalls.common import (
     check_rights,
@@ -37,8 +39,9 @@ from pyzircon.syscalls.info_common import InfoTopic
 
 INFO_TOPICS: dict[int, InfoTopic] = {**info_task.TOPICS, **info_vm.TOPICS}
 
-# Objects whose ZX_PROP_NAME is kept; others report an empty name and ignore a new one.
-_NAMED = (Process, Thread, Job)
+# Objects that keep a ZX_PROP_NAME; setting the name of any other object is
+# ZX_ERR_NOT_SUPPORTED.
+_NAMED = (Process, Thread, Job, VmoDispatcher)
 
 
 @syscall
@@ -47,16 +50,18 @@ def object_get_info(thread: Thread, handle: object, topic: object, capacity: obj
 
     Without `capacity` it returns the record (single-record topics) or the list of
     records; with `capacity` it returns (records, actual, avail) as the C call reports
-    them, keeping at most `capacity` records. ZX_INFO_HANDLE_VALID returns None.
+    them, keeping at most `capacity` records. ZX_INFO_HANDLE_VALID returns None, or
+    ([], 0, 0) with a capacity: it has no record, so it never fails for lack of room.
 
     Checks, in order:
     1. `topic` is known -> ZX_ERR_NOT_SUPPORTED
     2. `handle` is valid -> ZX_ERR_BAD_HANDLE
     3. the object has the topic's type -> ZX_ERR_WRONG_TYPE
     4. the handle has the topic's rights (usually ZX_RIGHT_INSPECT) -> ZX_ERR_ACCESS_DENIED
-    5. `capacity` is None or a count -> ZX_ERR_INVALID_ARGS
-    6. a single-record topic has room for its record -> ZX_ERR_BUFFER_TOO_SMALL
-    7. the topic's own state checks (for example ZX_ERR_BAD_STATE)
+    5. the topic's own state checks (for example ZX_ERR_BAD_STATE): the kernel computes
+       the records before it writes any to the caller's buffer
+    6. `capacity` is None or a count -> ZX_ERR_INVALID_ARGS
+    7. a single-record topic has room for its record -> ZX_ERR_BUFFER_TOO_SMALL
     """
     topic_id = to_u32(topic, "topic", ZX_ERR_NOT_SUPPORTED)
     entry = INFO_TOPICS.get(topic_id)
@@ -72,11 +77,14 @@ def object_get_info(thread: Thread, handle: object, topic: object, capacity: obj
         )
     check_rights(target, entry.rights)
 
+    records = entry.read(thread, target, obj)
+
     room = None if capacity is None else to_u64(capacity, "capacity")
+    if topic_id == ZX_INFO_HANDLE_VALID:
+        # The topic has no record, so no buffer is too small and nothing is counted.
+        return None if room is None else ([], 0, 0)
     if entry.single and room is not None and room < 1:
         raise ZxError(ZX_ERR_BUFFER_TOO_SMALL, f"{entry.name} needs room for one record")
-
-    records = entry.read(thread, target, obj)
     if room is None:
         return records
     if entry.single:
@@ -92,25 +100,37 @@ def object_get_property(thread: Thread, handle: object, property: object) -> Any
     Checks, in order:
     1. `handle` is valid -> ZX_ERR_BAD_HANDLE
     2. it has ZX_RIGHT_GET_PROPERTY -> ZX_ERR_ACCESS_DENIED
-    3. `property` exists -> ZX_ERR_INVALID_ARGS
+    3. `property` is a readable property that pyzircon serves -> ZX_ERR_NOT_SUPPORTED
+       (ZX_PROP_JOB_KILL_ON_OOM can only be set)
     4. the object has the property -> ZX_ERR_WRONG_TYPE
     """
     target = get_handle(thread, handle)
     check_rights(target, ZX_RIGHT_GET_PROPERTY)
-    prop = to_u32(property, "property")
+    prop = to_u32(property, "property", ZX_ERR_NOT_SUPPORTED)
     obj = target.obj
 
     if prop == prop_ids.ZX_PROP_NAME:
-        return getattr(obj, "name", "") if isinstance(obj, _NAMED) else _vm_name(obj)
+        # Objects without a name report an empty one.
+        return obj.name if isinstance(obj, _NAMED) else ""
     if prop == prop_ids.ZX_PROP_PROCESS_DEBUG_ADDR:
         return _as_process(obj, prop).debug_addr
     if prop == prop_ids.ZX_PROP_PROCESS_BREAK_ON_LOAD:
         return _as_process(obj, prop).break_on_load
     if prop == prop_ids.ZX_PROP_PROCESS_VDSO_BASE_ADDRESS:
         return _as_process(obj, prop).shared_state.vdso_base_address
-    if prop == prop_ids.ZX_PROP_JOB_KILL_ON_OOM:
-        return int(_as_job(obj, prop).kill_on_oom)
-    raise ZxError(ZX_ERR_INVALID_ARGS, f"property {prop} is not supported")
+    if prop == prop_ids.ZX_PROP_PROCESS_HW_TRACE_CONTEXT_ID:
+        # DIVERGENCE(zircon): with the boot option kernel.enable-debugging-syscalls, Zircon
+        # on x86-64 reports the page-table root (CR3) here. pyzircon has no page tables, so
+        # it returns what a kernel without that option returns, on every architecture.
+        raise ZxError(
+            ZX_ERR_NOT_SUPPORTED,
+            "ZX_PROP_PROCESS_HW_TRACE_CONTEXT_ID needs hardware page tables, which "
+            "pyzircon does not model",
+        )
+    raise ZxError(
+        ZX_ERR_NOT_SUPPORTED,
+        f"property {prop} cannot be read: it does not exist or pyzircon does not serve it",
+    )
 
 
 @syscall
@@ -118,41 +138,47 @@ def object_set_property(thread: Thread, handle: object, property: object, value:
     """zx_object_set_property: write a ZX_PROP_* value.
 
     Checks, in order:
-    1. `handle` is valid -> ZX_ERR_BAD_HANDLE
-    2. it has ZX_RIGHT_SET_PROPERTY -> ZX_ERR_ACCESS_DENIED
-    3. `property` exists and is writable -> ZX_ERR_INVALID_ARGS
-    4. the object has the property -> ZX_ERR_WRONG_TYPE
-    5. `value` fits the property -> ZX_ERR_INVALID_ARGS
+    1. `value` is not None (a null pointer) -> ZX_ERR_INVALID_ARGS
+    2. `handle` is valid -> ZX_ERR_BAD_HANDLE
+    3. it has ZX_RIGHT_SET_PROPERTY -> ZX_ERR_ACCESS_DENIED
+    4. `property` is a writable property that pyzircon serves -> ZX_ERR_NOT_SUPPORTED
+    5. ZX_PROP_NAME: `value` is str or bytes -> ZX_ERR_INVALID_ARGS, then the object
+       keeps a name (process, thread, job, VMO) -> ZX_ERR_NOT_SUPPORTED; any other
+       property: the object has it -> ZX_ERR_WRONG_TYPE
+    6. `value` fits the property (an address, or 0 or 1 for ZX_PROP_JOB_KILL_ON_OOM)
+       -> ZX_ERR_INVALID_ARGS
     """
+    if value is None:
+        raise ZxError(ZX_ERR_INVALID_ARGS, "value must not be None (a null pointer)")
     target = get_handle(thread, handle)
     check_rights(target, ZX_RIGHT_SET_PROPERTY)
-    prop = to_u32(property, "property")
+    prop = to_u32(property, "property", ZX_ERR_NOT_SUPPORTED)
     obj = target.obj
 
     if prop == prop_ids.ZX_PROP_NAME:
         name = to_name(value, "name")
-        if isinstance(obj, _NAMED):
-            obj.name = name
-        elif hasattr(obj, "vmo"):
-            obj.vmo.name = name
+        if not isinstance(obj, _NAMED):
+            raise ZxError(ZX_ERR_NOT_SUPPORTED, f"a {obj.type_name} has no name to set")
+        obj.name = name
         return
     if prop == prop_ids.ZX_PROP_PROCESS_DEBUG_ADDR:
-        _as_process(obj, prop).debug_addr = to_u64(value, "debug address")
+        process = _as_process(obj, prop)
+        process.debug_addr = to_u64(value, "debug address")
         return
     if prop == prop_ids.ZX_PROP_PROCESS_BREAK_ON_LOAD:
-        _as_process(obj, prop).break_on_load = to_u64(value, "break-on-load address")
+        process = _as_process(obj, prop)
+        process.break_on_load = to_u64(value, "break-on-load address")
         return
     if prop == prop_ids.ZX_PROP_JOB_KILL_ON_OOM:
         job = _as_job(obj, prop)
         flag = to_int(value, "kill-on-OOM flag", 0, 1, ZX_ERR_INVALID_ARGS)
         job.kill_on_oom = bool(flag)
         return
-    raise ZxError(ZX_ERR_INVALID_ARGS, f"property {prop} is not supported or not writable")
-
-
-def _vm_name(obj: object) -> str:
-    vmo = getattr(obj, "vmo", None)
-    return str(getattr(vmo, "name", ""))
+    raise ZxError(
+        ZX_ERR_NOT_SUPPORTED,
+        f"property {prop} cannot be set: it does not exist, is read-only, or pyzircon "
+        "does not serve it",
+    )
 
 
 def _as_process(obj: object, prop: int) -> Process:

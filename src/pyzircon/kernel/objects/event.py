@@ -29,15 +29,19 @@ class EventPair(KernelObject):
     def __init__(self, kernel: Kernel) -> None:
         super().__init__(kernel)
         self.peer: EventPair | None = None
+        # Kept after the peer is gone: Zircon reports the peer's koid as related for the
+        # whole life of an end.
+        self.peer_koid = 0
 
     @classmethod
     def create_pair(cls, kernel: Kernel) -> tuple[EventPair, EventPair]:
         first, second = cls(kernel), cls(kernel)
         first.peer, second.peer = second, first
+        first.peer_koid, second.peer_koid = second.koid, first.koid
         return first, second
 
     def related_koid(self) -> int:
-        return self.peer.koid if self.peer is not None else 0
+        return self.peer_koid
 
     def on_zero_handles(self) -> None:
         peer = self.peer

@@ -118,10 +118,14 @@ class HandleTable:
         return self.value_of(handle)
 
     def get(self, value: int) -> Handle | None:
-        """Return the handle named by `value`, or None when it names nothing in this table."""
-        if value & HANDLE_MUST_BE_ONE != HANDLE_MUST_BE_ONE:
+        """Return the handle named by `value`, or None when it names nothing in this table.
+
+        A value outside [0, 2**32) names nothing: a zx_handle_t is 32 bits wide, so such a
+        value must not alias the handle that its low 32 bits would name.
+        """
+        if not 0 <= value <= U32_MASK or value & HANDLE_MUST_BE_ONE != HANDLE_MUST_BE_ONE:
             return None
-        base_value = ((value ^ self.mixer) & U32_MASK) >> HANDLE_RESERVED_BITS
+        base_value = (value ^ self.mixer) >> HANDLE_RESERVED_BITS
         handle = self.arena.lookup(base_value)
         if handle is None or handle.owner is not self:
             return None

@@ -50,7 +50,7 @@ class Job(KernelObject):
         self.state = JobState.READY
         self.return_code = 0
         self.kill_on_oom = False
-        self.height = ROOT_JOB_MAX_HEIGHT if parent is None else parent.height - 1
+        self.height: int = ROOT_JOB_MAX_HEIGHT if parent is None else parent.height - 1
         self.jobs: list[Job] = []
         self.processes: list[Process] = []
 
@@ -59,10 +59,6 @@ class Job(KernelObject):
 
     def describe(self) -> str:
         return f"{self.name!r} {self.state.value}" if self.name else self.state.value
-
-    @property
-    def exited(self) -> bool:
-        return self.state is JobState.DEAD
 
     # Children.
 
@@ -133,6 +129,10 @@ class Job(KernelObject):
         self._maybe_finish()
 
     def _maybe_finish(self) -> None:
+        # NOTE: in Zircon a process keeps its job referenced until the process object is
+        # destroyed, so a job with no handles stays in its parent's child list while a
+        # handle to one of its dead processes remains. Here it leaves the tree as soon as
+        # its last process is dead.
         if self.processes or self.jobs:
             return
         if self.state is JobState.KILLING:

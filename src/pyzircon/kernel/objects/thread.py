@@ -19,8 +19,9 @@ from greenlet import greenlet
 from pyzircon.abi.objtypes import ZX_OBJ_TYPE_THREAD
 from pyzircon.abi.rights import ZX_DEFAULT_THREAD_RIGHTS
 from pyzircon.abi.signals import ZX_THREAD_RUNNING, ZX_THREAD_TERMINATED
-from pyzircon.abi.task import ZX_TASK_RETCODE_EXCEPTION_KILL
+from pyzircon.abi.task import ZX_TASK_RETCODE_EXCEPTION_KILL, ZX_THREAD_STATE_BLOCKED_SLEEPING
 from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.objects.restricted import RestrictedThreadState
 from pyzircon.kernel.sched.scheduler import ThreadExit
 
 if TYPE_CHECKING:
@@ -65,8 +66,12 @@ class Thread(KernelObject):
         self.initial = False
         self.kill_pending = False
         self.wait_reason = ""
+        # What ZX_INFO_THREAD reports while BLOCKED: one of ZX_THREAD_STATE_BLOCKED_*,
+        # set by the syscall that blocks.
+        self.blocked_info_state = ZX_THREAD_STATE_BLOCKED_SLEEPING
         # The handle value zx.thread_self() returns, created on first use.
         self.self_handle_value = 0
+        self.restricted = RestrictedThreadState()
 
     def related_koid(self) -> int:
         return self.process.koid
@@ -94,11 +99,12 @@ class Thread(KernelObject):
 
     def resume(self) -> None:
         """Switch into this thread until it yields, blocks or ends (called by the run loop)."""
-        scheduler = self.kernel.scheduler
+        loop = self.kernel.scheduler.loop
+        assert loop is not None, "resume() runs only inside the scheduler's run loop"
         if self.greenlet is None:
-            self.greenlet = greenlet(self._main, parent=scheduler.loop)
+            self.greenlet = greenlet(self._main, parent=loop)
         else:
-            self.greenlet.parent = scheduler.loop
+            self.greenlet.parent = loop
         self.kernel.enter_thread(self)
         self.greenlet.switch()
 
@@ -161,6 +167,8 @@ class Thread(KernelObject):
             return
         self.kernel.scheduler.forget(self)
         self.set_state(ThreadState.DEAD)
+        # A dead thread's restricted-mode state VMO is no longer bound.
+        self.restricted.unbind()
         self.update_signals(clear=ZX_THREAD_RUNNING, set_=ZX_THREAD_TERMINATED)
         self.process.remove_thread(self)
 

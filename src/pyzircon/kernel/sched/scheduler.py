@@ -81,8 +81,13 @@ class Scheduler:
     # Switch points, called on the current thread.
 
     def preempt(self) -> None:
-        """Let the run loop pick the next thread; the caller stays runnable."""
+        """Let the run loop pick the next thread; the caller stays runnable.
+
+        Sleepers whose deadline the clock has reached become runnable first, as a timer
+        interrupt would wake them, so a thread that only makes syscalls cannot starve them.
+        """
         self.now_ns += SYSCALL_COST_NS
+        self._wake_expired()
         if len(self.runnable) > 1:
             self._switch_to_loop()
 
