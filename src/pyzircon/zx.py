@@ -8,6 +8,19 @@ ZxError with `.status`) are described in the README.
 from __future__ import annotations
 
 from pyzircon.abi.exceptions import (
+    X86_FLAGS_AC,
+    X86_FLAGS_AF,
+    X86_FLAGS_CF,
+    X86_FLAGS_DF,
+    X86_FLAGS_ID,
+    X86_FLAGS_IF,
+    X86_FLAGS_NT,
+    X86_FLAGS_OF,
+    X86_FLAGS_PF,
+    X86_FLAGS_SF,
+    X86_FLAGS_TF,
+    X86_FLAGS_USER,
+    X86_FLAGS_ZF,
     ZX_EXCEPTION_CHANNEL_DEBUGGER,
     ZX_EXCEPTION_CHANNEL_JOB_DEBUGGER_MAX_COUNT,
     ZX_EXCEPTION_CHANNEL_TYPE_DEBUGGER,
@@ -238,6 +251,13 @@ from pyzircon.abi.props import (
     ZX_PROP_SOCKET_TX_THRESHOLD,
     ZX_PROP_STREAM_MODE_APPEND,
     ZX_PROP_VMO_CONTENT_SIZE,
+)
+from pyzircon.abi.restricted import (
+    RESTRICTED_EXCEPTION_REPORT_OFFSET,
+    RESTRICTED_EXCEPTION_SIZE,
+    X86_64_STATE_SIZE,
+    ExceptionReport,
+    RestrictedState,
 )
 from pyzircon.abi.rights import (
     ZX_DEFAULT_EVENT_RIGHTS,
@@ -546,6 +566,13 @@ from pyzircon.syscalls.process import (
     process_exit,
     process_start,
 )
+from pyzircon.syscalls.restricted import (
+    read_exception_report,
+    restricted_bind_state,
+    restricted_enter,
+    restricted_kick,
+    restricted_unbind_state,
+)
 from pyzircon.syscalls.runtime import (
     job_default,
     process_self,
@@ -572,12 +599,37 @@ from pyzircon.syscalls.vmo import (
     vmo_create,
     vmo_get_size,
     vmo_read,
+    vmo_replace_as_executable,
     vmo_set_size,
     vmo_write,
 )
 
 # Everything above is public: constants, ZxError and the syscalls.
 __all__ = [
+    "X86_FLAGS_AC",
+    "X86_FLAGS_AF",
+    "X86_FLAGS_CF",
+    "X86_FLAGS_DF",
+    "X86_FLAGS_ID",
+    "X86_FLAGS_IF",
+    "X86_FLAGS_NT",
+    "X86_FLAGS_OF",
+    "X86_FLAGS_PF",
+    "X86_FLAGS_SF",
+    "X86_FLAGS_TF",
+    "X86_FLAGS_USER",
+    "X86_FLAGS_ZF",
+    "RESTRICTED_EXCEPTION_REPORT_OFFSET",
+    "RESTRICTED_EXCEPTION_SIZE",
+    "X86_64_STATE_SIZE",
+    "ExceptionReport",
+    "RestrictedState",
+    "read_exception_report",
+    "restricted_bind_state",
+    "restricted_enter",
+    "restricted_kick",
+    "restricted_unbind_state",
+    "vmo_replace_as_executable",
     "ARCH_MMU_FLAG_PERM_EXECUTE",
     "ARCH_MMU_FLAG_PERM_READ",
     "ARCH_MMU_FLAG_PERM_USER",

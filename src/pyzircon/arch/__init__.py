@@ -1,0 +1,1 @@
+"""CPU engines that run guest machine code."""

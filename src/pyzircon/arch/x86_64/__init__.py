@@ -1,0 +1,1 @@
+"""x86-64: the unicorn engine for restricted mode."""

@@ -1,0 +1,1 @@
+"""Tools around the model: building guest machine code."""
