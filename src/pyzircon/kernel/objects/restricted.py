@@ -11,10 +11,10 @@ if TYPE_CHECKING:
 class RestrictedThreadState:
     """Per-thread restricted-mode bookkeeping.
 
-    `binding` is the VMO from zx_restricted_bind_state; it keeps its pages alive (as a
-    mapping does) until it is unbound, replaced or the thread dies, even with no handle
-    left. `kick_pending` is the sticky kick bit: set by zx_restricted_kick, consumed by
-    the next exit to normal mode or the next zx_restricted_enter.
+    `binding` is the VMO from zx_restricted_bind_state. Like a mapping, it keeps the
+    VMO's pages alive until it is unbound, replaced or the thread dies, even with no
+    handle left. `kick_pending` is the sticky kick bit. zx_restricted_kick sets it, and
+    the next exit to normal mode or the next zx_restricted_enter consumes it.
     """
 
     __slots__ = ("binding", "in_restricted_mode", "kick_pending")
