@@ -100,3 +100,13 @@ breakpoint:
 bare_syscall:
     syscall
     jmp bare_syscall
+
+# Copy rax into xmm0 and make a syscall; on the next entry copy xmm0 back into rax and
+# make a syscall, so a test can see whether xmm0 survived in between.
+    .globl vector_round_trip
+vector_round_trip:
+    movq xmm0, rax
+    syscall
+    movq rax, xmm0
+    syscall
+    jmp vector_round_trip

@@ -570,3 +570,38 @@ def test_store_u64_helper_round_trip() -> None:
         return load_u64(space.data)
 
     assert run_guest(body) == 0x1122334455667788
+
+
+# Vector registers per thread.
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vector_registers_are_per_thread(seed: int) -> None:
+    def body() -> dict[str, int]:
+        space = map_guest(zx.vmar_root_self())
+        results: dict[str, int] = {}
+        # Steps, in order: A loads xmm0, B loads xmm0, A reads xmm0 back, B reads it back.
+        turn = {"next": "A1"}
+
+        def worker(name: str, value: int) -> None:
+            vmo = zx.restricted_bind_state(0)
+            state = patterned_state(space, "vector_round_trip")
+            state.rax = value
+            write_state(vmo, state)
+            for step in (f"{name}1", f"{name}2"):
+                while turn["next"] != step:
+                    zx.nanosleep(zx.deadline_after(1000))
+                zx.restricted_enter(0, VECTOR, 0)
+                turn["next"] = {"A1": "B1", "B1": "A2", "A2": "B2", "B2": "done"}[step]
+            results[name] = read_state(vmo).rax
+
+        for name, value in (("A", 0xAAAA), ("B", 0xBBBB)):
+            thread = zx.thread_create(zx.process_self(), name, 0)
+            zx.thread_start(
+                thread, lambda arg1, arg2, name=name, value=value: worker(name, value), 0, 0, 0
+            )
+        while turn["next"] != "done" or len(results) < 2:
+            zx.nanosleep(zx.deadline_after(1000))
+        return results
+
+    assert run_guest(body, seed=seed) == {"A": 0xAAAA, "B": 0xBBBB}

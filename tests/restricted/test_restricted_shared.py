@@ -324,3 +324,54 @@ def test_unmap_by_supervisor_reaches_member_engine() -> None:
         zx.ZX_RESTRICTED_REASON_SYSCALL,
         zx.ZX_RESTRICTED_REASON_EXCEPTION,
     ]
+
+
+def test_vmo_shrink_reaches_engine() -> None:
+    def body() -> tuple[int, int, int]:
+        vmo = zx.restricted_bind_state(0)
+        space = map_guest(zx.vmar_root_self())
+        data_vmo = zx.vmo_create(2 * PAGE, zx.ZX_VMO_RESIZABLE)
+        data = zx.vmar_map(zx.vmar_root_self(), RW, 0, data_vmo, 0, 2 * PAGE)
+        state = patterned_state(space, "load_then_syscall")
+        state.rdi = data + PAGE
+        first, _ = enter(vmo, state)
+        zx.vmo_set_size(data_vmo, PAGE)
+        second, _ = enter(vmo, state)
+        return first, second, report_of(vmo).synth_code
+
+    first, second, synth_code = run_guest(body)
+    assert first == zx.ZX_RESTRICTED_REASON_SYSCALL
+    assert second == zx.ZX_RESTRICTED_REASON_EXCEPTION
+    assert synth_code == zx.ZX_ERR_OUT_OF_RANGE & 0xFFFFFFFF
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unmap_seen_by_every_thread(seed: int) -> None:
+    def body() -> dict[int, list[int]]:
+        space = map_guest(zx.vmar_root_self())
+        reasons: dict[int, list[int]] = {}
+        phase = {"unmapped": False}
+        readers = 4
+
+        def reader(index: int) -> None:
+            vmo = zx.restricted_bind_state(0)
+            state = patterned_state(space, "load_then_syscall")
+            state.rdi = space.data
+            reasons[index] = [enter(vmo, state)[0]]
+            while not phase["unmapped"]:
+                zx.nanosleep(zx.deadline_after(1000))
+            reasons[index].append(enter(vmo, state)[0])
+
+        for index in range(readers):
+            thread = zx.thread_create(zx.process_self(), f"reader-{index}", 0)
+            zx.thread_start(thread, lambda arg1, arg2, index=index: reader(index), 0, 0, 0)
+        while len(reasons) < readers:
+            zx.nanosleep(zx.deadline_after(1000))
+        zx.vmar_unmap(zx.vmar_root_self(), space.data, PAGE)
+        phase["unmapped"] = True
+        while any(len(found) < 2 for found in reasons.values()):
+            zx.nanosleep(zx.deadline_after(1000))
+        return reasons
+
+    expected = [zx.ZX_RESTRICTED_REASON_SYSCALL, zx.ZX_RESTRICTED_REASON_EXCEPTION]
+    assert run_guest(body, seed=seed) == {index: expected for index in range(4)}

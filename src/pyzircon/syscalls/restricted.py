@@ -186,7 +186,8 @@ def _run_restricted(
     thread.restricted.in_restricted_mode = True
     try:
         while True:
-            exit_ = engine.run_slice(state)
+            exit_ = engine.run_slice(state, thread.restricted.cpu_context)
+            thread.restricted.cpu_context = exit_.context
             state = exit_.state
             if exit_.kind is ExitKind.SYSCALL:
                 binding.vmo.write(0, state.to_bytes())

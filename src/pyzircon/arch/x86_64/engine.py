@@ -120,6 +120,8 @@ class SliceExit:
 
     kind: ExitKind
     state: RestrictedState
+    # The whole CPU state (FPU and vector registers included), to pass to the next slice.
+    context: object
     fault: GuestFault | None = None
 
 
@@ -175,6 +177,8 @@ class X86Engine:
         self._uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         self._uc.hook_add(UC_HOOK_MEM_PROT, self._on_protection_fault)
         self._uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        # A fresh thread starts from the reset CPU state, not from another thread's.
+        self._reset_context = self._uc.context_save()
         aspace.add_listener(self)
 
     def __repr__(self) -> str:
@@ -208,9 +212,15 @@ class X86Engine:
 
     # Running.
 
-    def run_slice(self, state: RestrictedState) -> SliceExit:
-        """Run guest code from `state` for at most one slice and return how it stopped."""
+    def run_slice(self, state: RestrictedState, context: object | None) -> SliceExit:
+        """Run guest code from `state` for at most one slice and return how it stopped.
+
+        `context` is the CPU state the calling thread's previous slice returned, or None
+        for its first slice. Several threads share one engine, so each carries its own
+        FPU and vector registers this way, while `state` sets the general registers.
+        """
         assert not self._closed, f"{self!r} is closed"
+        self._uc.context_restore(self._reset_context if context is None else context)
         self._load(state)
         self._syscall_hit = False
         self._fault = None
@@ -226,11 +236,11 @@ class X86Engine:
                     continue
                 if self._fault is None:
                     self._fault = self._fault_from_error(error)
-                return SliceExit(ExitKind.EXCEPTION, self._save(), self._fault)
+                return self._exit(ExitKind.EXCEPTION, self._save())
             break
 
         if self._fault is not None:
-            return SliceExit(ExitKind.EXCEPTION, self._save(), self._fault)
+            return self._exit(ExitKind.EXCEPTION, self._save())
         if self._syscall_hit:
             saved = self._save()
             # The syscall instruction overwrites rcx (return address) and r11 (RFLAGS), so
@@ -238,8 +248,11 @@ class X86Engine:
             # (its restricted-mode core test checks this).
             saved.rcx = 0
             saved.r11 = 0
-            return SliceExit(ExitKind.SYSCALL, saved)
-        return SliceExit(ExitKind.SLICE_END, self._save())
+            return self._exit(ExitKind.SYSCALL, saved)
+        return self._exit(ExitKind.SLICE_END, self._save())
+
+    def _exit(self, kind: ExitKind, state: RestrictedState) -> SliceExit:
+        return SliceExit(kind, state, self._uc.context_save(), self._fault)
 
     def _load(self, state: RestrictedState) -> None:
         values = (

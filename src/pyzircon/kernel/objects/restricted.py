@@ -17,12 +17,15 @@ class RestrictedThreadState:
     the next exit to normal mode or the next zx_restricted_enter consumes it.
     """
 
-    __slots__ = ("binding", "in_restricted_mode", "kick_pending")
+    __slots__ = ("binding", "cpu_context", "in_restricted_mode", "kick_pending")
 
     def __init__(self) -> None:
         self.binding: VmoDispatcher | None = None
         self.kick_pending = False
         self.in_restricted_mode = False
+        # The CPU engine's saved state of this thread (FPU and vector registers), opaque
+        # to the object layer; None until the thread first runs in restricted mode.
+        self.cpu_context: object | None = None
 
     def bind(self, vmo: VmoDispatcher) -> None:
         """Bind `vmo`, replacing (and releasing) any earlier binding."""
