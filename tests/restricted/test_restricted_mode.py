@@ -58,9 +58,39 @@ def test_enter_options_before_vector() -> None:
 
 def test_enter_vector_before_binding() -> None:
     def body() -> None:
-        expect_status(zx.ZX_ERR_INVALID_ARGS, zx.restricted_enter, 0, 0, 0)
+        expect_status(zx.ZX_ERR_INVALID_ARGS, zx.restricted_enter, 0, 1 << 47, 0)
 
     run_guest(body)
+
+
+def test_enter_accepts_vector_zero() -> None:
+    # On x86-64 every address below 2**47 is user-accessible to the kernel's check.
+    def body() -> None:
+        expect_status(zx.ZX_ERR_BAD_STATE, zx.restricted_enter, 0, 0, 0)
+
+    run_guest(body)
+
+
+def test_enter_ip_zero_faults_in_guest() -> None:
+    def body() -> tuple[int, zx.ExceptionReport]:
+        vmo = zx.restricted_bind_state(0)
+        write_state(vmo, zx.RestrictedState(ip=0))
+        reason = zx.restricted_enter(0, VECTOR, 0)
+        return reason, zx.read_exception_report(zx.vmo_read(vmo, zx.RESTRICTED_EXCEPTION_SIZE, 0))
+
+    reason, report = run_guest(body)
+    assert reason == zx.ZX_RESTRICTED_REASON_EXCEPTION
+    assert report.type == zx.ZX_EXCP_FATAL_PAGE_FAULT
+
+
+def test_kick_pending_wins_over_ip_zero() -> None:
+    def body() -> int:
+        vmo = zx.restricted_bind_state(0)
+        write_state(vmo, zx.RestrictedState(ip=0))
+        zx.restricted_kick(zx.thread_self(), 0)
+        return zx.restricted_enter(0, VECTOR, 0)
+
+    assert run_guest(body) == zx.ZX_RESTRICTED_REASON_KICK
 
 
 def test_enter_without_binding() -> None:
@@ -290,7 +320,7 @@ def test_reenter_resumes_from_saved_state() -> None:
     ("field", "value"),
     [
         ("ip", MAX_U64),
-        ("ip", 0),
+        ("ip", 1 << 47),
         ("flags", 1 << 31),
         ("flags", 1 << 9),
         ("fs_base", 1 << 63),
@@ -605,3 +635,23 @@ def test_vector_registers_are_per_thread(seed: int) -> None:
         return results
 
     assert run_guest(body, seed=seed) == {"A": 0xAAAA, "B": 0xBBBB}
+
+
+def test_kick_before_start_is_latched() -> None:
+    def body() -> int:
+        reasons: list[int] = []
+
+        def child(arg1: int, arg2: int) -> int:
+            vmo = zx.restricted_bind_state(0)
+            write_state(vmo, zx.RestrictedState(ip=0))
+            reasons.append(zx.restricted_enter(0, VECTOR, 0))
+            return 0
+
+        thread = zx.thread_create(zx.process_self(), "child", 0)
+        zx.restricted_kick(thread, 0)
+        zx.thread_start(thread, child, 0, 0, 0)
+        while not reasons:
+            zx.nanosleep(zx.deadline_after(1000))
+        return reasons[0]
+
+    assert run_guest(body) == zx.ZX_RESTRICTED_REASON_KICK

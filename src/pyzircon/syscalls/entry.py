@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 def validate_entry(thread: Thread, entry: object) -> ThreadEntry:
     """Return a callable entry; check an integer entry as a user program counter.
 
-    Raises ZX_ERR_INVALID_ARGS for an address outside the user address space and
-    ZX_ERR_NOT_SUPPORTED for a valid one.
+    Raises ZX_ERR_INVALID_ARGS for an address the kernel's `is_user_accessible` rejects
+    (on x86-64, anything at or above 2**47) and ZX_ERR_NOT_SUPPORTED for any other.
     """
     if callable(entry):
         return entry
@@ -24,7 +24,7 @@ def validate_entry(thread: Thread, entry: object) -> ThreadEntry:
     address = to_u64(entry, "entry")
     if not thread.kernel.layout.is_user_accessible(address):
         raise ZxError(
-            ZX_ERR_INVALID_ARGS, f"entry {address:#x} is not an address in the user address space"
+            ZX_ERR_INVALID_ARGS, f"entry {address:#x} is not a user-accessible address"
         )
     # DIVERGENCE(zircon): normal mode runs Python, not machine code, so a numeric entry
     # point that Zircon would jump to cannot run; pass a Python callable instead.
