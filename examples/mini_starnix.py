@@ -8,9 +8,9 @@ the shared part, where every member's supervisor thread can update it.
 
 What it shows:
 - `hello` writes a greeting with the Linux `write` syscall and exits with status 0;
-- `snoop` tries to read the supervisor's shared memory from restricted mode and faults:
-  restricted mode sees only its own restricted part. The supervisor then reads the same
-  private address in both tasks and finds different bytes;
+- `snoop` reads the address where `hello` keeps its secret and finds only its own, then
+  tries to read the supervisor's shared memory from restricted mode and faults:
+  restricted mode can reach only its own restricted part;
 - `snoop`'s fault handler leaves it spinning in guest code, and a watchdog thread ends
   the spin with zx.restricted_kick after a while of virtual time.
 
@@ -55,13 +55,19 @@ def update_task(table: int, index: int, name: str, status: int, written: int, ca
     user.store(task_record_address(table, index), record)
 
 
-def serve_task(index: int, name: str, entry: str, table: int, code: int, stack: int) -> None:
+def serve_task(
+    index: int, name: str, entry: str, table: int, code: int, stack: int, private: int
+) -> None:
     """Run one guest task to its end, serving its syscalls; runs inside the member."""
     state_vmo = zx.restricted_bind_state(0)
     state = zx.RestrictedState(ip=code + GUEST.symbols[entry], rsp=stack + PAGE)
-    # `snoop` probes the supervisor's task table, in the shared part.
+    # `snoop` reads the private address (where the other task keeps its secret) and
+    # then probes the supervisor's task table, in the shared part.
+    state.r12 = private
     state.rbx = table
     written = calls = 0
+    # Output is line-buffered per task, as a terminal shows it.
+    pending = ""
     update_task(table, index, name, TASK_RUNNING, written, calls)
 
     while True:
@@ -77,18 +83,25 @@ def serve_task(index: int, name: str, entry: str, table: int, code: int, stack: 
                 fd, buffer, count = state.rdi, state.rsi, state.rdx
                 if fd in (1, 2):
                     # Normal mode can access the restricted part: the guest's buffer is here.
-                    text = user.load(buffer, count).decode(errors="replace")
-                    print(f"[{name}] {text}", end="")
+                    pending += user.load(buffer, count).decode(errors="replace")
+                    *lines, pending = pending.split("\n")
+                    for line in lines:
+                        print(f"[{name}] {line}")
                     written += count
                     state.rax = count
                 else:
                     state.rax = -LINUX_EBADF & 0xFFFF_FFFF_FFFF_FFFF
             elif number in (LINUX_EXIT, LINUX_EXIT_GROUP):
+                if pending:
+                    print(f"[{name}] {pending}")
                 update_task(table, index, name, state.rdi & 0xFF, written, calls)
                 return
             else:
                 state.rax = -LINUX_ENOSYS & 0xFFFF_FFFF_FFFF_FFFF
         elif reason == zx.ZX_RESTRICTED_REASON_EXCEPTION:
+            if pending:
+                print(f"[{name}] {pending}")
+                pending = ""
             report = zx.read_exception_report(data)
             print(
                 f"[{name}] fault: exception type {report.type:#x} at {report.cr2:#x} "
@@ -135,14 +148,21 @@ def main() -> int:
         print(f"  {name} at {private:#x}: {secret.decode()!r}")
 
     members = []
-    for index, ((name, entry), (member, code, stack, _)) in enumerate(
+    for index, ((name, entry), (member, code, stack, private)) in enumerate(
         zip(tasks, loaded, strict=True)
     ):
 
         def run_task(
-            arg1: int, arg2: int, index=index, name=name, entry=entry, code=code, stack=stack
+            arg1: int,
+            arg2: int,
+            index: int = index,
+            name: str = name,
+            entry: str = entry,
+            code: int = code,
+            stack: int = stack,
+            private: int = private,
         ) -> int:
-            serve_task(index, name, entry, table, code, stack)
+            serve_task(index, name, entry, table, code, stack, private)
             return 0
 
         thread = zx.thread_create(member, "supervisor", 0)

@@ -17,11 +17,22 @@ hello:
     syscall
     ud2
 
-# snoop: write(1, probe_message, length), then load the u64 at the address in rbx.
-# The supervisor passes an address of its own shared part, which restricted mode cannot
-# see, so the load faults. A task that survives the fault continues at `spin`.
+# snoop: print the private page at the address in r12, which is the address where the
+# other task keeps its secret, then load the u64 at the address in rbx. The supervisor
+# passes an address of its own shared part there, which restricted mode cannot see, so
+# the load faults. A task that survives the fault continues at `spin`.
     .globl snoop
 snoop:
+    mov eax, 1
+    mov edi, 1
+    lea rsi, [rip + found_message]
+    mov edx, found_message_end - found_message
+    syscall
+    mov eax, 1
+    mov edi, 1
+    mov rsi, r12
+    mov edx, 15
+    syscall
     mov eax, 1
     mov edi, 1
     lea rsi, [rip + probe_message]
@@ -41,6 +52,9 @@ spin:
 greeting:
     .ascii "hello from restricted mode\n"
 greeting_end:
+found_message:
+    .ascii "at the other task's secret address I find: "
+found_message_end:
 probe_message:
-    .ascii "reading the supervisor's memory...\n"
+    .ascii "\nreading the supervisor's memory...\n"
 probe_message_end:
