@@ -655,3 +655,22 @@ def test_kick_before_start_is_latched() -> None:
         return reasons[0]
 
     assert run_guest(body) == zx.ZX_RESTRICTED_REASON_KICK
+
+
+def test_kick_dying_thread() -> None:
+    def body() -> tuple[int, int]:
+        thread = zx.thread_create(zx.process_self(), "sleeper", 0)
+        zx.thread_start(thread, lambda arg1, arg2: zx.nanosleep(zx.ZX_TIME_INFINITE), 0, 0, 0)
+        zx.nanosleep(zx.deadline_after(1000))
+        zx.task_kill(thread)
+        # The killed thread is DYING until it next runs and unwinds.
+        state = zx.object_get_info(thread, zx.ZX_INFO_THREAD).state
+        try:
+            zx.restricted_kick(thread, 0)
+        except zx.ZxError as error:
+            return state, error.status
+        return state, zx.ZX_OK
+
+    state, status = run_guest(body)
+    assert state in (zx.ZX_THREAD_STATE_DYING, zx.ZX_THREAD_STATE_DEAD)
+    assert status == zx.ZX_ERR_BAD_STATE
