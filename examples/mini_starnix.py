@@ -14,7 +14,8 @@ What it shows:
 - `snoop`'s fault handler leaves it spinning in guest code, and a watchdog thread ends
   the spin with zx.restricted_kick after a while of virtual time.
 
-Run it with `pyzircon run examples/mini_starnix.py`.
+Run it with `pyzircon run examples/mini_starnix.py`. It needs the x86_64 machine (the
+default), because restricted mode runs x86-64 code.
 """
 
 import struct
@@ -128,6 +129,12 @@ def load_task(restricted_vmar: int) -> tuple[int, int, int]:
 
 
 def main() -> int:
+    try:
+        zx.restricted_unbind_state(0)
+    except zx.ZxError as error:
+        print(f"mini_starnix needs an x86_64 machine (pyzircon run --arch x86_64): {error}")
+        return 1
+
     supervisor, shared_vmar = zx.process_create(zx.job_default(), "starnix", zx.ZX_PROCESS_SHARED)
     table_vmo = zx.vmo_create(PAGE, 0)
     zx.object_set_property(table_vmo, zx.ZX_PROP_NAME, "task-table")

@@ -27,10 +27,11 @@ _KINDS = {
 
 
 def describe_perms(mmu_flags: int) -> str:
+    # zx_info_maps_mapping_t.mmu_flags holds ZX_VM_PERM_* bits.
     flags = (
-        (zx.ARCH_MMU_FLAG_PERM_READ, "r"),
-        (zx.ARCH_MMU_FLAG_PERM_WRITE, "w"),
-        (zx.ARCH_MMU_FLAG_PERM_EXECUTE, "x"),
+        (zx.ZX_VM_PERM_READ, "r"),
+        (zx.ZX_VM_PERM_WRITE, "w"),
+        (zx.ZX_VM_PERM_EXECUTE, "x"),
     )
     return "".join(letter if mmu_flags & flag else "-" for flag, letter in flags)
 

@@ -28,3 +28,10 @@ def test_example_output_repeats(path: Path, capsys: pytest.CaptureFixture[str]) 
     first = capsys.readouterr().out
     main(["run", str(path), "--seed", "4"])
     assert capsys.readouterr().out == first
+
+
+def test_tour_shows_mapping_permissions(capsys: pytest.CaptureFixture[str]) -> None:
+    tour = Path(__file__).parent.parent / "examples" / "tour.py"
+    main(["run", str(tour)])
+    out = capsys.readouterr().out
+    assert "shared-page rw-" in out

@@ -14,6 +14,8 @@ from dataclasses import astuple, dataclass, fields
 from typing import Final
 
 from pyzircon.abi.exceptions import ZX_EXCEPTION_REPORT_SIZE
+from pyzircon.abi.status import ZX_ERR_INVALID_ARGS
+from pyzircon.errors import ZxError
 
 # Field order of the x86-64 zx_restricted_state_t; field i lives at byte offset 8 * i.
 X86_64_STATE_FIELDS: Final = (
@@ -28,6 +30,19 @@ _REPORT_FORMAT: Final = struct.Struct("<IIQQQII")
 # Offset of the report inside zx_restricted_exception_t.
 RESTRICTED_EXCEPTION_REPORT_OFFSET: Final = X86_64_STATE_SIZE
 RESTRICTED_EXCEPTION_SIZE: Final = X86_64_STATE_SIZE + ZX_EXCEPTION_REPORT_SIZE
+
+
+def _unpack(layout: struct.Struct, data: object, offset: int, record: str) -> tuple[int, ...]:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS, f"{record} must be decoded from bytes, not {type(data).__name__}"
+        )
+    if offset < 0 or len(data) < offset + layout.size:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS,
+            f"{record} needs {layout.size} bytes at offset {offset}; got {len(data)} bytes",
+        )
+    return layout.unpack_from(data, offset)
 
 
 @dataclass(slots=True)
@@ -57,12 +72,23 @@ class RestrictedState:
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> RestrictedState:
-        """Decode the first 160 bytes of `data`."""
-        return cls(*_STATE_FORMAT.unpack_from(data, 0))
+        """Decode the first 160 bytes of `data`.
+
+        Raises ZxError(ZX_ERR_INVALID_ARGS) when `data` is not bytes-like or is shorter.
+        """
+        return cls(*_unpack(_STATE_FORMAT, data, 0, "zx_restricted_state_t"))
 
     def to_bytes(self) -> bytes:
-        """Encode as the 160-byte C struct; each field is truncated to 64 bits."""
+        """Encode as the 160-byte C struct; each field is truncated to 64 bits.
+
+        Raises ZxError(ZX_ERR_INVALID_ARGS) when a field is not an int.
+        """
         mask = (1 << 64) - 1
+        for name, value in zip(X86_64_STATE_FIELDS, astuple(self), strict=True):
+            if not isinstance(value, int):
+                raise ZxError(
+                    ZX_ERR_INVALID_ARGS, f"{name} must be an int, not {type(value).__name__}"
+                )
         return _STATE_FORMAT.pack(*(value & mask for value in astuple(self)))
 
 
@@ -83,7 +109,8 @@ class ExceptionReport:
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview, offset: int = 0) -> ExceptionReport:
-        return cls(*_REPORT_FORMAT.unpack_from(data, offset))
+        """Decode the report at `offset`; ZxError(ZX_ERR_INVALID_ARGS) if it is not there."""
+        return cls(*_unpack(_REPORT_FORMAT, data, offset, "zx_exception_report_t"))
 
     def to_bytes(self) -> bytes:
         return _REPORT_FORMAT.pack(
@@ -101,6 +128,12 @@ X86_VECTOR_BREAKPOINT: Final = 3
 X86_VECTOR_INVALID_OPCODE: Final = 6
 X86_VECTOR_GENERAL_PROTECTION: Final = 13
 X86_VECTOR_PAGE_FAULT: Final = 14
+
+# Vectors from 32 up are for external interrupts; `int n` from user mode with such a
+# vector (or any vector whose gate is not user-callable) raises #GP instead.
+X86_FIRST_EXTERNAL_VECTOR: Final = 32
+# The IDT bit of a #GP error code: the selector index refers to an IDT gate.
+X86_ERROR_CODE_IDT: Final = 1 << 1
 
 # Page-fault error code bits (Intel SDM vol. 3, 4.7): present, write, user, fetch.
 X86_PF_PRESENT: Final = 1 << 0

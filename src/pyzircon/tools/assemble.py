@@ -12,6 +12,7 @@ and objcopy are installed.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -79,11 +80,29 @@ def _run(command: list[str]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m pyzircon.tools.assemble FILE.S", file=sys.stderr)
-        return 2
-    source = Path(argv[0])
-    blob = assemble(source)
+    """Assemble FILE.S into FILE.bin and FILE.sym; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pyzircon.tools.assemble",
+        description="Assemble an x86-64 guest program (GNU as syntax) into FILE.bin, the "
+        "flat code, and FILE.sym, the offset of each symbol. Needs as, objcopy and nm "
+        "from GNU binutils.",
+    )
+    parser.add_argument("source", type=Path, help="the assembly source, FILE.S")
+    arguments = parser.parse_args(argv)
+    source: Path = arguments.source
+
+    if not source.is_file():
+        print(f"assemble: {source}: no such file", file=sys.stderr)
+        return 1
+    if not tools_available():
+        print("assemble: as, objcopy and nm (GNU binutils) must be on PATH", file=sys.stderr)
+        return 1
+    try:
+        blob = assemble(source)
+    except RuntimeError as error:
+        print(f"assemble: {source}: {error}", file=sys.stderr)
+        return 1
+
     source.with_suffix(".bin").write_bytes(blob.code)
     listing = format_symbols(blob.symbols)
     source.with_suffix(".sym").write_text(listing)
