@@ -19,6 +19,11 @@ SCRIPTS = (
     "bench_vmar_map.py",
     "bench_read_memory.py",
     "bench_member_memory.py",
+    "bench_scheduler_switch.py",
+    "bench_event_wake.py",
+    "bench_futex_memory.py",
+    "bench_inspect.py",
+    "bench_vmo_snapshot.py",
 )
 
 

@@ -27,9 +27,6 @@ CAN_RWX = CAN_RW | zx.ZX_VM_CAN_MAP_EXECUTE
 SPECIFIC = zx.ZX_VM_SPECIFIC
 CAN_SPECIFIC = zx.ZX_VM_CAN_MAP_SPECIFIC
 ROOT_RIGHTS = zx.ZX_DEFAULT_VMAR_RIGHTS | zx.ZX_RIGHT_READ | zx.ZX_RIGHT_WRITE | zx.ZX_RIGHT_EXECUTE
-NO_EXECUTABLE_VMO = (
-    "needs an executable VMO: zx_vmo_replace_as_executable is not implemented in pyzircon"
-)
 
 
 @dataclass
@@ -468,9 +465,16 @@ def test_d13_vmar_rights_drop(rights, perms):
     run_guest(body)
 
 
-@pytest.mark.skip(reason=NO_EXECUTABLE_VMO)
+@in_guest
 def test_d13_vmar_rights_drop_read_execute():
-    """The {READ, EXECUTE} row maps R|X, which needs an executable VMO."""
+    space = _space()
+    executable = zx.vmo_replace_as_executable(space.vmo, zx.ZX_HANDLE_INVALID)
+    handle = zx.handle_duplicate(space.root, zx.ZX_RIGHT_READ | zx.ZX_RIGHT_EXECUTE)
+    expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_map, handle, RWX, 0, executable, 0, P)
+    address = zx.vmar_map(handle, R | X, 0, executable, 0, P)
+    expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_protect, handle, RWX, address, P)
+    zx.vmar_unmap(handle, address, P)
+    expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_allocate, handle, CAN_RWX, 0, 10 * P)
 
 
 # D14: VMO handle rights at map time cap later protect().
@@ -505,9 +509,18 @@ def test_d14_read_only_vmo_stays_read_only():
     expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_protect, space.root, RW, address, P)
 
 
-@pytest.mark.skip(reason=NO_EXECUTABLE_VMO)
+@in_guest
 def test_d14_vmo_rights_read_execute():
-    """The {READ, EXECUTE, MAP} row maps R|X, which needs an executable VMO."""
+    space = _space()
+    executable = zx.vmo_replace_as_executable(zx.vmo_create(P, 0), zx.ZX_HANDLE_INVALID)
+    rights = zx.ZX_RIGHT_READ | zx.ZX_RIGHT_EXECUTE | zx.ZX_RIGHT_MAP
+    handle = zx.handle_duplicate(executable, rights)
+    expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_map, space.root, RWX, 0, handle, 0, P)
+    address = zx.vmar_map(space.root, R | X, 0, handle, 0, P)
+    expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_protect, space.root, RWX, address, P)
+    zx.handle_close(handle)
+    expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_protect, space.root, RWX, address, P)
+    zx.vmar_unmap(space.root, address, P)
 
 
 # D15: protect through parent vs. child VMAR; OP_CHILDREN.
@@ -548,8 +561,8 @@ def test_d16_nested_region_perms(excluded_can_map, excluded_perm):
         region, _addr = zx.vmar_allocate(space.root, CAN_RWX ^ excluded_can_map, 0, 10 * P)
         expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_allocate, region, CAN_RWX, 0, P)
         expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_map, region, RWX, 0, space.vmo, 0, P)
-        # R|W|X minus WRITE keeps EXECUTE, which needs an executable VMO; that mapping is
-        # covered by the skipped test below.
+        # R|W|X minus WRITE keeps EXECUTE, which needs an executable VMO. That mapping is
+        # covered by test_d16_map_read_execute_without_can_map_write.
         if excluded_perm == X:
             address = zx.vmar_map(region, RWX ^ excluded_perm, 0, space.vmo, 0, P)
             zx.vmar_unmap(region, address, P)
@@ -560,9 +573,14 @@ def test_d16_nested_region_perms(excluded_can_map, excluded_perm):
     run_guest(body)
 
 
-@pytest.mark.skip(reason=NO_EXECUTABLE_VMO)
+@in_guest
 def test_d16_map_read_execute_without_can_map_write():
-    """Mapping R|X in a region without CAN_MAP_WRITE needs an executable VMO."""
+    space = _space()
+    executable = zx.vmo_replace_as_executable(space.vmo, zx.ZX_HANDLE_INVALID)
+    region, _addr = zx.vmar_allocate(space.root, CAN_RWX ^ zx.ZX_VM_CAN_MAP_WRITE, 0, 10 * P)
+    expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmar_map, region, RWX, 0, executable, 0, P)
+    address = zx.vmar_map(region, R | X, 0, executable, 0, P)
+    zx.vmar_unmap(region, address, P)
 
 
 @in_guest
@@ -665,9 +683,108 @@ def test_d20_protect_across_filled_subregion():
 # D21: zx_vmar_op_range.
 
 
-@pytest.mark.skip(reason="zx_vmar_op_range is not implemented in pyzircon")
-def test_d21_op_range():
-    """DECOMMIT, MAP_RANGE and ZERO over mappings and sub-regions."""
+@in_guest
+def test_d21_decommit_mappings():
+    root = zx.vmar_root_self()
+    region, base = zx.vmar_allocate(
+        root, zx.ZX_VM_CAN_MAP_READ | zx.ZX_VM_CAN_MAP_WRITE | zx.ZX_VM_CAN_MAP_SPECIFIC, 0, 6 * P
+    )
+    vmo = zx.vmo_create(4 * P, 0)
+    zx.vmo_write(vmo, b"\x11" * (4 * P), 0)
+    zx.vmar_map(region, RW | SPECIFIC, 0, vmo, 0, 2 * P)
+    zx.vmar_map(region, RW | SPECIFIC, 2 * P, vmo, 2 * P, 2 * P)
+
+    # Part of one mapping.
+    zx.vmar_op_range(region, zx.ZX_VMAR_OP_DECOMMIT, base, P)
+    assert zx.vmo_read(vmo, P, 0) == bytes(P)
+    assert zx.vmo_read(vmo, 1, P) == b"\x11"
+
+    # Across both mappings.
+    zx.vmar_op_range(region, zx.ZX_VMAR_OP_DECOMMIT, base + P, 2 * P)
+    assert zx.vmo_read(vmo, 4 * P, 0) == bytes(3 * P) + b"\x11" * P
+
+    # A range that runs into the unmapped pages after them.
+    expect_status(
+        zx.ZX_ERR_BAD_STATE, zx.vmar_op_range, region, zx.ZX_VMAR_OP_DECOMMIT, base, 6 * P
+    )
+
+
+@in_guest
+def test_d21_decommit_read_only_mappings():
+    root = zx.vmar_root_self()
+    vmo = zx.vmo_create(P, 0)
+    # A read-only mapping made through a writable VMO handle could be made writable.
+    address = zx.vmar_map(root, zx.ZX_VM_PERM_READ, 0, vmo, 0, P)
+    zx.vmar_op_range(root, zx.ZX_VMAR_OP_DECOMMIT, address, P)
+
+    read_only = zx.handle_duplicate(vmo, zx.ZX_RIGHT_READ | zx.ZX_RIGHT_MAP)
+    read_only_address = zx.vmar_map(root, zx.ZX_VM_PERM_READ, 0, read_only, 0, P)
+    expect_status(
+        zx.ZX_ERR_ACCESS_DENIED,
+        zx.vmar_op_range,
+        root,
+        zx.ZX_VMAR_OP_DECOMMIT,
+        read_only_address,
+        P,
+    )
+
+
+@pytest.mark.parametrize("committed_pages", [0, 1, 2], ids=["none", "part", "all"])
+def test_d21_map_range(committed_pages):
+    def body():
+        vmo = zx.vmo_create(2 * P, 0)
+        if committed_pages:
+            zx.vmo_write(vmo, b"\x01" * (committed_pages * P), 0)
+        root = zx.vmar_root_self()
+        address = zx.vmar_map(root, zx.ZX_VM_PERM_READ, 0, vmo, 0, 2 * P)
+        zx.vmar_op_range(root, zx.ZX_VMAR_OP_MAP_RANGE, address, 2 * P)
+
+    run_guest(body)
+
+
+@in_guest
+def test_d21_zero():
+    root = zx.vmar_root_self()
+    vmo = zx.vmo_create(2 * P, 0)
+    zx.vmo_write(vmo, b"\x22" * (2 * P), 0)
+    address = zx.vmar_map(root, RW, 0, vmo, 0, 2 * P)
+    zx.vmar_op_range(root, zx.ZX_VMAR_OP_ZERO, address, 2 * P)
+    assert zx.vmo_read(vmo, 2 * P, 0) == bytes(2 * P)
+
+    expect_status(
+        zx.ZX_ERR_INVALID_ARGS, zx.vmar_op_range, root, zx.ZX_VMAR_OP_ZERO, address + 1, P
+    )
+
+    read_only = zx.handle_duplicate(vmo, zx.ZX_RIGHT_READ | zx.ZX_RIGHT_MAP)
+    read_only_address = zx.vmar_map(root, zx.ZX_VM_PERM_READ, 0, read_only, 0, P)
+    expect_status(
+        zx.ZX_ERR_ACCESS_DENIED,
+        zx.vmar_op_range,
+        root,
+        zx.ZX_VMAR_OP_ZERO,
+        read_only_address,
+        P,
+    )
+
+
+@in_guest
+def test_d21_sub_regions():
+    root = zx.vmar_root_self()
+    can_rw = zx.ZX_VM_CAN_MAP_READ | zx.ZX_VM_CAN_MAP_WRITE
+    parent, base = zx.vmar_allocate(root, can_rw, 0, P)
+    child, _child_base = zx.vmar_allocate(parent, can_rw, 0, P)
+    vmo = zx.vmo_create(P, 0)
+    zx.vmar_map(child, RW, 0, vmo, 0, P)
+
+    rights = zx.object_get_info(parent, zx.ZX_INFO_HANDLE_BASIC).rights
+    no_op_children = zx.handle_duplicate(parent, rights & ~zx.ZX_RIGHT_OP_CHILDREN)
+    for op in (zx.ZX_VMAR_OP_MAP_RANGE, zx.ZX_VMAR_OP_DONT_NEED, zx.ZX_VMAR_OP_ALWAYS_NEED):
+        expect_status(zx.ZX_ERR_INVALID_ARGS, zx.vmar_op_range, no_op_children, op, base, P)
+        zx.vmar_op_range(parent, op, base, P)
+
+    for op in (zx.ZX_VMAR_OP_COMMIT, zx.ZX_VMAR_OP_DECOMMIT):
+        for handle in (parent, no_op_children):
+            expect_status(zx.ZX_ERR_INVALID_ARGS, zx.vmar_op_range, handle, op, base, P)
 
 
 # D22: zCore's VMAR unit tests, with Zircon's statuses where zCore differs.

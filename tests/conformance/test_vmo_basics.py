@@ -95,9 +95,30 @@ def test_e7_resize_right():
     assert zx.vmo_get_size(resizable) == 2 * P
 
 
-@pytest.mark.skip(reason="zx_vmo_create_child (VMO children) is not implemented in pyzircon")
+@in_guest
 def test_e7_child_resize_right():
-    """Children with and without ZX_VMO_CHILD_RESIZABLE and their RESIZE right."""
+    parent = zx.vmo_create(4 * P, 0)
+    kinds = [
+        zx.ZX_VMO_CHILD_SNAPSHOT,
+        zx.ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE,
+        zx.ZX_VMO_CHILD_SLICE,
+        zx.ZX_VMO_CHILD_SNAPSHOT_MODIFIED,
+    ]
+    for kind in kinds:
+        child = zx.vmo_create_child(parent, kind, 0, 4 * P)
+        assert not zx.object_get_info(child, zx.ZX_INFO_HANDLE_BASIC).rights & zx.ZX_RIGHT_RESIZE
+        expect_status(zx.ZX_ERR_UNAVAILABLE, zx.vmo_set_size, child, 5 * P)
+        zx.handle_close(child)
+        if kind == zx.ZX_VMO_CHILD_SLICE:
+            # Slices cannot be resizable.
+            continue
+
+        child = zx.vmo_create_child(parent, kind | zx.ZX_VMO_CHILD_RESIZABLE, 0, 4 * P)
+        rights = zx.object_get_info(child, zx.ZX_INFO_HANDLE_BASIC).rights
+        assert rights & zx.ZX_RIGHT_RESIZE
+        zx.vmo_set_size(child, 5 * P)
+        no_resize = zx.handle_duplicate(child, rights & ~zx.ZX_RIGHT_RESIZE)
+        expect_status(zx.ZX_ERR_ACCESS_DENIED, zx.vmo_set_size, no_resize, P)
 
 
 # E8: ZX_INFO_VMO fields.
@@ -121,9 +142,15 @@ def test_e8_resizable_info():
     assert records[0].handle_rights == zx.object_get_info(vmo, zx.ZX_INFO_HANDLE_BASIC).rights
 
 
-@pytest.mark.skip(reason="zx_vmo_set_cache_policy is not implemented in pyzircon")
+@in_guest
 def test_e8_uncached_policy():
-    """After zx_vmo_set_cache_policy(UNCACHED), ZX_INFO_VMO reports that policy."""
+    vmo = zx.vmo_create(8 * P, zx.ZX_VMO_RESIZABLE)
+    zx.vmo_set_cache_policy(vmo, zx.ZX_CACHE_POLICY_UNCACHED)
+    records, actual, avail = zx.object_get_info(vmo, zx.ZX_INFO_VMO, 1)
+    assert (actual, avail) == (1, 1)
+    assert records[0].flags & zx.ZX_INFO_VMO_RESIZABLE
+    assert records[0].cache_policy == zx.ZX_CACHE_POLICY_UNCACHED
+    assert records[0].handle_rights == zx.object_get_info(vmo, zx.ZX_INFO_HANDLE_BASIC).rights
 
 
 # E9: a mapping larger than a resizable VMO.

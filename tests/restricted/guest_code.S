@@ -110,3 +110,37 @@ vector_round_trip:
     movq rax, xmm0
     syscall
     jmp vector_round_trip
+
+# Instructions user mode may not run, each followed by a syscall.
+    .globl port_input
+port_input:
+    in al, 0x60
+    syscall
+    .globl port_output
+port_output:
+    out 0x60, al
+    syscall
+    .globl system_enter
+system_enter:
+    sysenter
+    syscall
+    .globl interrupt_0x80
+interrupt_0x80:
+    int 0x80
+    syscall
+
+# Divide rax by zero.
+    .globl divide_by_zero
+divide_by_zero:
+    xor ecx, ecx
+    .globl divide_by_zero_instruction
+divide_by_zero_instruction:
+    div rcx
+    syscall
+
+# Two no-ops and a syscall, for single-stepping.
+    .globl two_nops
+two_nops:
+    nop
+    nop
+    syscall

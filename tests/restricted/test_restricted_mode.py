@@ -674,3 +674,58 @@ def test_kick_dying_thread() -> None:
     state, status = run_guest(body)
     assert state in (zx.ZX_THREAD_STATE_DYING, zx.ZX_THREAD_STATE_DEAD)
     assert status == zx.ZX_ERR_BAD_STATE
+
+
+# CPU exceptions.
+
+
+def run_routine(
+    routine: str, flags: int = 0
+) -> tuple[int, zx.RestrictedState, zx.ExceptionReport, int]:
+    """Enter `routine`; return the reason, saved state, report and the routine's address."""
+
+    def body() -> tuple[int, zx.RestrictedState, zx.ExceptionReport, int]:
+        vmo = zx.restricted_bind_state(0)
+        space = map_guest(zx.vmar_root_self())
+        state = patterned_state(space, routine)
+        state.flags = flags
+        write_state(vmo, state)
+        reason = zx.restricted_enter(0, VECTOR, 0)
+        data = zx.vmo_read(vmo, zx.RESTRICTED_EXCEPTION_SIZE, 0)
+        return reason, read_state(vmo), zx.read_exception_report(data), space.code
+
+    return run_guest(body)
+
+
+@pytest.mark.parametrize("routine", ["port_input", "port_output", "system_enter"])
+def test_privileged_instruction_is_general_fault(routine: str) -> None:
+    reason, state, report, code = run_routine(routine)
+    assert reason == zx.ZX_RESTRICTED_REASON_EXCEPTION
+    assert report.type == zx.ZX_EXCP_GENERAL
+    assert report.vector == 13
+    assert state.ip == code + BLOB.symbols[routine]
+
+
+def test_int_0x80_is_general_fault_at_instruction() -> None:
+    reason, state, report, code = run_routine("interrupt_0x80")
+    assert reason == zx.ZX_RESTRICTED_REASON_EXCEPTION
+    assert report.type == zx.ZX_EXCP_GENERAL
+    assert report.vector == 13
+    assert report.err_code == (0x80 << 3) | 2
+    assert state.ip == code + BLOB.symbols["interrupt_0x80"]
+
+
+def test_divide_by_zero_is_general() -> None:
+    reason, state, report, code = run_routine("divide_by_zero")
+    assert reason == zx.ZX_RESTRICTED_REASON_EXCEPTION
+    assert report.type == zx.ZX_EXCP_GENERAL
+    assert report.vector == 0
+    assert state.ip == code + BLOB.symbols["divide_by_zero_instruction"]
+
+
+def test_single_step_is_hardware_breakpoint() -> None:
+    reason, state, report, code = run_routine("two_nops", flags=zx.X86_FLAGS_TF)
+    assert reason == zx.ZX_RESTRICTED_REASON_EXCEPTION
+    assert report.type == zx.ZX_EXCP_HW_BREAKPOINT
+    assert report.vector == 1
+    assert state.ip == code + BLOB.symbols["two_nops"] + 1

@@ -460,11 +460,13 @@ def test_replace_as_executable_vmex_wrong_type() -> None:
     run_guest(body)
 
 
-def test_replace_as_executable_wrong_type() -> None:
+def test_replace_as_executable_not_a_vmo() -> None:
+    """A handle to another object is ZX_ERR_BAD_HANDLE, as Zircon's syscall returns it."""
+
     def body() -> None:
         event = zx.event_create(0)
         expect_status(
-            zx.ZX_ERR_WRONG_TYPE, zx.vmo_replace_as_executable, event, zx.ZX_HANDLE_INVALID
+            zx.ZX_ERR_BAD_HANDLE, zx.vmo_replace_as_executable, event, zx.ZX_HANDLE_INVALID
         )
         expect_status(zx.ZX_ERR_BAD_HANDLE, zx.handle_close, event)
 

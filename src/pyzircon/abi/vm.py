@@ -74,3 +74,29 @@ ZX_CACHE_POLICY_UNCACHED: Final = 1
 ZX_CACHE_POLICY_UNCACHED_DEVICE: Final = 2
 ZX_CACHE_POLICY_WRITE_COMBINING: Final = 3
 ZX_CACHE_POLICY_MASK: Final = 3
+
+# zx_vmo_op_range operations (`zircon/types.h`).
+ZX_VMO_OP_COMMIT: Final = 1
+ZX_VMO_OP_DECOMMIT: Final = 2
+ZX_VMO_OP_LOCK: Final = 3
+ZX_VMO_OP_UNLOCK: Final = 4
+# Retired: Zircon no longer accepts opcode 5 and fails it like any unknown operation.
+ZX_VMO_OP_LOOKUP: Final = 5
+ZX_VMO_OP_CACHE_SYNC: Final = 6
+ZX_VMO_OP_CACHE_INVALIDATE: Final = 7
+ZX_VMO_OP_CACHE_CLEAN: Final = 8
+ZX_VMO_OP_CACHE_CLEAN_INVALIDATE: Final = 9
+ZX_VMO_OP_ZERO: Final = 10
+ZX_VMO_OP_TRY_LOCK: Final = 11
+ZX_VMO_OP_DONT_NEED: Final = 12
+ZX_VMO_OP_ALWAYS_NEED: Final = 13
+ZX_VMO_OP_PREFETCH: Final = 14
+
+# zx_vmar_op_range operations; each shares its value with the VMO operation of that name.
+ZX_VMAR_OP_COMMIT: Final = 1
+ZX_VMAR_OP_DECOMMIT: Final = 2
+ZX_VMAR_OP_MAP_RANGE: Final = 3
+ZX_VMAR_OP_ZERO: Final = 10
+ZX_VMAR_OP_DONT_NEED: Final = 12
+ZX_VMAR_OP_ALWAYS_NEED: Final = 13
+ZX_VMAR_OP_PREFETCH: Final = 14

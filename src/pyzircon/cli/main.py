@@ -3,6 +3,10 @@
 `pyzircon run FILE.py` loads FILE, calls its `main()` as the first thread of a process
 in a new machine, and exits with that process's return code. An uncaught exception in
 guest code prints the guest traceback and exits with status 1.
+
+Inspection options: `--trace` prints one line per syscall, `--trace-json OUT` writes a
+trace for Perfetto, and `--dump KIND` and `--map OUT.svg` show the machine at exit, that
+is when `main()` returns or raises, before its process dies and its handles close.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from pyzircon.abi.layout import LAYOUTS
+from pyzircon.errors import ZxError
 from pyzircon.kernel.sched.scheduler import Deadlock
 from pyzircon.machine import Kernel
+from pyzircon.tools.inspector import DUMP_KINDS
+from pyzircon.tools.trace import PerfettoTrace, TextTrace
 
 # Exit status for a program that could not be loaded or whose guest code crashed.
 EXIT_FAILURE = 1
@@ -52,7 +59,58 @@ def _build_parser() -> argparse.ArgumentParser:
         default="x86_64",
         help="address layout of the machine (default: x86_64)",
     )
+    _add_inspection_options(run)
     return parser
+
+
+def _add_inspection_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--trace",
+        action="store_true",
+        help="print one line per syscall to standard error: process, thread, call, "
+        "arguments, status and results",
+    )
+    run.add_argument(
+        "--trace-file",
+        type=Path,
+        metavar="FILE",
+        help="write the --trace lines to FILE instead of standard error",
+    )
+    run.add_argument(
+        "--trace-json",
+        type=Path,
+        metavar="OUT",
+        help="write a Chrome trace-event JSON file that Perfetto's UI opens, in virtual time",
+    )
+    run.add_argument(
+        "--dump",
+        action="append",
+        type=_dump_request,
+        default=[],
+        metavar="KIND[:PROCESS]",
+        help=f"print a dump at exit; KIND is one of {', '.join(DUMP_KINDS)}, and vmaps and "
+        "handles take an optional process koid or name (default: every process); repeatable",
+    )
+    run.add_argument(
+        "--map",
+        type=Path,
+        metavar="OUT.svg",
+        help="draw every shared group's address spaces at exit into an SVG file",
+    )
+
+
+def _dump_request(text: str) -> tuple[str, str | None]:
+    """Parse KIND[:PROCESS] for --dump."""
+    kind, _, process = text.partition(":")
+    if kind not in DUMP_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"unknown dump {kind!r}: choose one of {', '.join(DUMP_KINDS)}"
+        )
+    if process and kind in ("ps", "memory"):
+        raise argparse.ArgumentTypeError(
+            f"the {kind} dump covers the whole machine and takes no process: use --dump {kind}"
+        )
+    return kind, process or None
 
 
 def _load_main(path: Path) -> Callable[[], Any]:
@@ -66,9 +124,69 @@ def _load_main(path: Path) -> Callable[[], Any]:
     return main  # type: ignore[no-any-return]
 
 
-def _run(path: Path, seed: int, arch: str) -> int:
+def _show_at_exit(
+    kernel: Kernel, dumps: list[tuple[str, str | None]], map_path: Path | None
+) -> None:
+    """Print the requested dumps and draw the map; a failure is reported, not raised."""
+    inspector = kernel.inspect
+    for index, (kind, process) in enumerate(dumps):
+        try:
+            text = inspector.dump(kind, process)
+        except ZxError as error:
+            print(f"pyzircon: --dump {kind}: {error}", file=sys.stderr)
+            continue
+        # A blank line separates one dump from the next.
+        print(text, end="\n" if index + 1 < len(dumps) else "", flush=True)
+    if map_path is not None:
+        try:
+            inspector.save_map(map_path)
+        except OSError as error:
+            print(f"pyzircon: --map {map_path}: {error}", file=sys.stderr)
+
+
+def _run(path: Path, seed: int, arch: str, arguments: argparse.Namespace) -> int:
     main = _load_main(path)
     kernel = Kernel(seed=seed, arch=arch)
+    text_trace = None
+    trace_file = None
+    if arguments.trace or arguments.trace_file is not None:
+        stream = sys.stderr
+        if arguments.trace_file is not None:
+            try:
+                stream = trace_file = arguments.trace_file.open("w", encoding="utf-8")
+            except OSError as error:
+                print(f"pyzircon: --trace-file {arguments.trace_file}: {error}", file=sys.stderr)
+                return EXIT_FAILURE
+        text_trace = TextTrace(kernel, stream)
+    json_trace = PerfettoTrace(kernel) if arguments.trace_json is not None else None
+
+    guest_main = main
+    if arguments.dump or arguments.map is not None:
+
+        def guest_main() -> Any:
+            try:
+                return main()
+            finally:
+                _show_at_exit(kernel, arguments.dump, arguments.map)
+
+    try:
+        exit_status = _run_kernel(kernel, guest_main, path)
+    finally:
+        if text_trace is not None:
+            text_trace.close()
+        if trace_file is not None:
+            trace_file.close()
+    if json_trace is not None:
+        json_trace.close()
+        try:
+            arguments.trace_json.write_text(json_trace.to_json(), encoding="utf-8")
+        except OSError as error:
+            print(f"pyzircon: --trace-json {arguments.trace_json}: {error}", file=sys.stderr)
+            return EXIT_FAILURE
+    return exit_status
+
+
+def _run_kernel(kernel: Kernel, main: Callable[[], Any], path: Path) -> int:
     try:
         return_code = kernel.run(main, name=path.stem)
     except Deadlock as deadlock:
@@ -100,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="pyzircon: %(message)s")
     if arguments.command == "run":
-        return _run(arguments.file, arguments.seed, arguments.arch)
+        return _run(arguments.file, arguments.seed, arguments.arch, arguments)
     return EXIT_USAGE
 
 

@@ -10,11 +10,22 @@ from typing import TYPE_CHECKING
 
 from pyzircon.abi.task import ZX_THREAD_STATE_BLOCKED_SLEEPING, ZX_TIME_INFINITE
 from pyzircon.kernel.current import current_thread
-from pyzircon.kernel.objects.thread import ThreadState
+from pyzircon.kernel.objects.wait import Wakeup, block
 from pyzircon.syscalls.common import I64_MAX, I64_MIN, syscall, to_i64
 
 if TYPE_CHECKING:
     from pyzircon.kernel.objects.thread import Thread
+
+
+def to_deadline(value: object, what: str = "deadline") -> int | None:
+    """Convert a zx_time_t deadline; ZX_TIME_INFINITE becomes None (no deadline).
+
+    Raises ZX_ERR_INVALID_ARGS for a value that is not a signed 64-bit int.
+    """
+    # TODO: Zircon widens each deadline by the calling job's timer slack policy
+    # (ZX_JOB_POL_TIMER_SLACK); pyzircon applies no slack yet.
+    deadline = to_i64(value, what)
+    return None if deadline == ZX_TIME_INFINITE else deadline
 
 
 @syscall
@@ -27,25 +38,23 @@ def clock_get_monotonic(thread: Thread) -> int:
 def nanosleep(thread: Thread, deadline: object) -> None:
     """zx_nanosleep: block until the monotonic clock reaches `deadline` (ns).
 
-    A deadline in the past only yields the CPU, as on Zircon.
+    A deadline in the past only yields the CPU, as on Zircon. ZX_TIME_INFINITE sleeps
+    until the thread is killed; when nothing else can run, the run ends with a deadlock
+    report.
 
     Checks, in order:
     1. `deadline` is a signed 64-bit time -> ZX_ERR_INVALID_ARGS
     """
-    when = to_i64(deadline, "deadline")
-    scheduler = thread.kernel.scheduler
-    if when <= scheduler.now_ns:
+    when = to_deadline(deadline)
+    if when is not None and when <= thread.kernel.scheduler.now_ns:
         return
-
-    thread.set_state(ThreadState.BLOCKED)
-    thread.blocked_info_state = ZX_THREAD_STATE_BLOCKED_SLEEPING
-    thread.wait_reason = (
-        "nanosleep forever" if when == ZX_TIME_INFINITE else f"nanosleep until {when} ns"
+    reason = (
+        "nothing: zx_nanosleep(ZX_TIME_INFINITE)"
+        if when is None
+        else f"zx_nanosleep until {when} ns"
     )
-    scheduler.block(None if when == ZX_TIME_INFINITE else when)
-    thread.wait_reason = ""
-    if thread.state is ThreadState.BLOCKED:
-        thread.set_state(ThreadState.RUNNING)
+    # Nothing signals this wakeup: only the deadline, a kill or a suspend ends the sleep.
+    block(thread, Wakeup(thread), when, ZX_THREAD_STATE_BLOCKED_SLEEPING, reason)
 
 
 def deadline_after(nanoseconds: int) -> int:

@@ -51,11 +51,14 @@ def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
     """Turn `impl(thread, ...)` into the guest-facing syscall `zx.<name>(...)`."""
     name = impl.__name__
     signature = inspect.signature(impl)
+    # The argument names trace hooks see, without the calling thread.
+    arg_names = tuple(signature.parameters)[1:]
 
     @functools.wraps(impl)
     def entry(*args: P.args, **kwargs: P.kwargs) -> R:
         thread = current_thread()
         kernel = thread.kernel
+        start_ns = kernel.scheduler.now_ns
         error: ZxError | None = None
         result: Any = None
         try:
@@ -63,6 +66,19 @@ def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
         except ZxError as failure:
             error = failure
         except ThreadExit:
+            # The call ends its thread (an exit, or a kill while it ran) and never returns.
+            if kernel.syscall_hooks:
+                kernel.report_syscall(
+                    thread,
+                    name,
+                    args,
+                    ZX_OK,
+                    None,
+                    start_ns=start_ns,
+                    arg_names=arg_names,
+                    kwargs=tuple(kwargs.items()),
+                    returned=False,
+                )
             raise
         except TypeError as failure:
             _reraise_if_binding_error(signature, thread, args, kwargs)
@@ -71,12 +87,30 @@ def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
             error = _internal_error(kernel, name, failure)
 
         if kernel.syscall_hooks:
-            kernel.report_syscall(thread, name, args, error.status if error else ZX_OK, result)
+            kernel.report_syscall(
+                thread,
+                name,
+                args,
+                error.status if error else ZX_OK,
+                result,
+                start_ns=start_ns,
+                arg_names=arg_names,
+                kwargs=tuple(kwargs.items()),
+            )
         thread.check_kill()
         kernel.scheduler.preempt()
         thread.check_kill()
+        if thread.suspend_count:
+            # A suspended thread stops here, between syscalls, until it is resumed.
+            thread.check_suspend()
         if error is not None:
-            raise error
+            try:
+                raise error
+            finally:
+                # This frame holding the error, whose traceback holds this frame, would
+                # be a cycle: the kernel objects the frames name would then outlive the
+                # error until the cyclic garbage collector ran.
+                error = None
         return result  # type: ignore[no-any-return]
 
     entry.__doc__ = impl.__doc__
@@ -104,9 +138,11 @@ def _internal_error(kernel: Any, name: str, failure: BaseException) -> ZxError:
 
 def get_handle(thread: Thread, value: object) -> Handle:
     """Return the caller's handle named `value`; raise ZX_ERR_BAD_HANDLE when there is none."""
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= U32_MAX:
+    if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
         raise ZxError(ZX_ERR_BAD_HANDLE, f"{value!r} is not a handle value")
-    handle = thread.process.handle_table.get(value)
+    if not 0 <= value <= U32_MAX:
+        raise ZxError(ZX_ERR_BAD_HANDLE, f"{value!r} is not a handle value")
+    handle = thread.process.shared_state.handle_table.get(value)
     if handle is None:
         # TODO: the caller's ZX_POL_BAD_HANDLE policy is enforced here once job policies
         # exist; its exception or kill is a side effect, the status stays BAD_HANDLE.
@@ -147,9 +183,36 @@ def check_rights(handle: Handle, rights: int) -> None:
 
 
 def add_handle(thread: Thread, obj: KernelObject, rights: int) -> int:
-    """Create a handle to `obj` in the caller's table and return its value."""
-    handle = thread.kernel.handle_arena.allocate(obj, rights)
+    """Create a handle to `obj` in the caller's table and return its value.
+
+    When no handle can be made (ZX_ERR_NO_MEMORY), an object that has no handle yet is
+    dropped as if its last handle had closed, so a new object does not stay half made.
+    """
+    try:
+        handle = thread.kernel.handle_arena.allocate(obj, rights)
+    except ZxError:
+        if obj.handle_count == 0:
+            obj.on_zero_handles()
+        raise
     return thread.process.handle_table.add(handle)
+
+
+def publish(thread: Thread, *outputs: tuple[KernelObject, int]) -> tuple[int, ...]:
+    """Add a handle for each (object, rights) to the caller's table: all of them or none.
+
+    If one cannot be made, the handles added before it are closed again, so the failed
+    call leaves the caller's table as it was. Zircon likewise writes a call's output
+    handles to the caller only once the whole call has succeeded.
+    """
+    values: list[int] = []
+    try:
+        for obj, rights in outputs:
+            values.append(add_handle(thread, obj, rights))
+    except ZxError:
+        for value in values:
+            thread.process.handle_table.close(value)
+        raise
+    return tuple(values)
 
 
 def close_value(thread: Thread, value: int) -> None:
@@ -167,15 +230,25 @@ def to_int(value: object, what: str, low: int, high: int, status: int) -> int:
     return value
 
 
+# The converters below accept a plain int in range before calling to_int, which also
+# handles int subclasses and builds the error: they run on every syscall.
+
+
 def to_u32(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> int:
+    if type(value) is int and 0 <= value <= U32_MAX:
+        return value
     return to_int(value, what, 0, U32_MAX, status)
 
 
 def to_u64(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> int:
+    if type(value) is int and 0 <= value <= U64_MAX:
+        return value
     return to_int(value, what, 0, U64_MAX, status)
 
 
 def to_i64(value: object, what: str, status: int = ZX_ERR_INVALID_ARGS) -> int:
+    if type(value) is int and I64_MIN <= value <= I64_MAX:
+        return value
     return to_int(value, what, I64_MIN, I64_MAX, status)
 
 

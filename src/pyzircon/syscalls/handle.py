@@ -105,18 +105,21 @@ def handle_replace(thread: Thread, handle: object, rights: object) -> int:
     1. `handle` is valid -> ZX_ERR_BAD_HANDLE
     2. `rights` is ZX_RIGHT_SAME_RIGHTS or a subset of the source's -> ZX_ERR_INVALID_ARGS
        (the source is still closed)
+    3. a new handle can be made -> ZX_ERR_NO_MEMORY (the source is still closed)
     """
     table = thread.process.handle_table
     get_handle(thread, handle)
     source = table.detach(handle)  # type: ignore[arg-type]
     assert source is not None
 
+    arena = thread.kernel.handle_arena
     try:
         new_rights = _derive_rights(source.rights, to_u32(rights, "rights"))
+        # The replacement is made before the source goes, so the object never sees its
+        # handle count reach zero on the way.
+        replacement = arena.allocate(source.obj, new_rights)
     except ZxError:
-        thread.kernel.handle_arena.destroy(source)
+        arena.destroy(source)
         raise
-
-    replacement = thread.kernel.handle_arena.allocate(source.obj, new_rights)
-    thread.kernel.handle_arena.destroy(source)
+    arena.destroy(source)
     return table.add(replacement)

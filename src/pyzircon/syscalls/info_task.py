@@ -13,13 +13,16 @@ from pyzircon.abi.rights import (
     ZX_RIGHT_MANAGE_THREAD,
     ZX_RIGHT_NONE,
 )
+from pyzircon.abi.status import ZX_ERR_WRONG_TYPE
 from pyzircon.abi.task import (
     ZX_THREAD_STATE_BLOCKED,
     ZX_THREAD_STATE_DEAD,
     ZX_THREAD_STATE_DYING,
     ZX_THREAD_STATE_NEW,
     ZX_THREAD_STATE_RUNNING,
+    ZX_THREAD_STATE_SUSPENDED,
 )
+from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.base import KernelObject
 from pyzircon.kernel.objects.handle_table import Handle
 from pyzircon.kernel.objects.job import Job, JobState
@@ -31,6 +34,7 @@ _THREAD_STATES = {
     ThreadState.INITIAL: ZX_THREAD_STATE_NEW,
     ThreadState.RUNNING: ZX_THREAD_STATE_RUNNING,
     ThreadState.BLOCKED: ZX_THREAD_STATE_BLOCKED,
+    ThreadState.SUSPENDED: ZX_THREAD_STATE_SUSPENDED,
     ThreadState.DYING: ZX_THREAD_STATE_DYING,
     ThreadState.DEAD: ZX_THREAD_STATE_DEAD,
 }
@@ -81,6 +85,26 @@ def _thread(thread: Thread, handle: Handle, target: Thread) -> info.InfoThread:
         ),
         wait_exception_channel_type=0,
         cpu_affinity_mask=(0,) * 8,
+    )
+
+
+def _task_runtime(thread: Thread, handle: Handle, task: KernelObject) -> info.InfoTaskRuntime:
+    # Zircon checks ZX_RIGHT_INSPECT on any object first, then the type.
+    if isinstance(task, Thread):
+        runtime = task.kernel.scheduler.runtime_of(task)
+    elif isinstance(task, (Process, Job)):
+        runtime = task.runtime()
+    else:
+        raise ZxError(
+            ZX_ERR_WRONG_TYPE,
+            f"ZX_INFO_TASK_RUNTIME needs a job, process or thread handle, not a {task.type_name}",
+        )
+    # pyzircon has no page faults that take time and no lock contention.
+    return info.InfoTaskRuntime(
+        cpu_time=runtime.cpu_time,
+        queue_time=runtime.queue_time,
+        page_fault_time=0,
+        lock_contention_time=0,
     )
 
 
@@ -148,6 +172,9 @@ TOPICS: dict[int, InfoTopic] = {
         "ZX_INFO_PROCESS_THREADS", Process, ZX_RIGHT_ENUMERATE, False, _process_threads
     ),
     info.ZX_INFO_THREAD: _topic("ZX_INFO_THREAD", Thread, ZX_RIGHT_INSPECT, True, _thread),
+    info.ZX_INFO_TASK_RUNTIME: _topic(
+        "ZX_INFO_TASK_RUNTIME", KernelObject, ZX_RIGHT_INSPECT, True, _task_runtime
+    ),
     info.ZX_INFO_JOB: _topic("ZX_INFO_JOB", Job, ZX_RIGHT_INSPECT, True, _job),
     info.ZX_INFO_JOB_CHILDREN: _topic(
         "ZX_INFO_JOB_CHILDREN", Job, ZX_RIGHT_ENUMERATE, False, _job_children

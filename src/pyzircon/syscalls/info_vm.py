@@ -35,39 +35,56 @@ def mmu_flags_for(perms: int) -> int:
 # ZX_INFO_VMO.
 
 
+def fixed_point_fraction(value: Fraction) -> int:
+    """Return the fractional part of `value` in Zircon's 63-bit fixed point (1 << 63 is one)."""
+    return int((value - int(value)) * (1 << 63))
+
+
 def vmo_record(vmo: VmObjectPaged, flags: int, rights: int) -> info.InfoVmo:
-    """Build a zx_info_vmo_t; `flags` says how the VMO was reached (handle or mapping)."""
-    committed = vmo.committed_bytes
-    share_count = vmo.share_count()
+    """Build a zx_info_vmo_t; `flags` says how the VMO was reached (handle or mapping).
+
+    The memory figures are the VMO's attribution: the pages it sees, its own and those it
+    still shares with snapshot relatives, which count 1/n when n VMOs see them. A slice is
+    attributed nothing. pyzircon compresses no pages, so committed and populated figures
+    are equal.
+    """
+    counts = vmo.attribution(0, vmo.size)
     flags |= info.ZX_INFO_VMO_TYPE_PAGED
     if vmo.resizable:
         flags |= info.ZX_INFO_VMO_RESIZABLE
+    if vmo.is_cow_clone:
+        flags |= info.ZX_INFO_VMO_IS_COW_CLONE
+    scaled = int(counts.scaled)
+    fraction = fixed_point_fraction(counts.scaled)
     return info.InfoVmo(
         koid=vmo.user_id,
         name=vmo.name,
         size_bytes=vmo.size,
-        parent_koid=0,
-        num_children=0,
+        parent_koid=vmo.parent.user_id if vmo.parent is not None else 0,
+        num_children=vmo.num_children,
         num_mappings=vmo.num_mappings,
-        share_count=share_count,
+        share_count=vmo.share_count(),
         flags=flags,
-        committed_bytes=committed,
+        committed_bytes=counts.total,
         handle_rights=rights,
         cache_policy=vmo.cache_policy,
-        metadata_bytes=0,
+        metadata_bytes=vmo.metadata_bytes(),
         committed_change_events=0,
-        populated_bytes=committed,
-        committed_private_bytes=committed,
-        populated_private_bytes=committed,
-        committed_scaled_bytes=committed,
-        populated_scaled_bytes=committed,
-        committed_fractional_scaled_bytes=0,
-        populated_fractional_scaled_bytes=0,
+        populated_bytes=counts.total,
+        committed_private_bytes=counts.private,
+        populated_private_bytes=counts.private,
+        committed_scaled_bytes=scaled,
+        populated_scaled_bytes=scaled,
+        committed_fractional_scaled_bytes=fraction,
+        populated_fractional_scaled_bytes=fraction,
     )
 
 
 def _vmo(thread: Thread, handle: Handle, vmo: VmoDispatcher) -> info.InfoVmo:
-    return vmo_record(vmo.vmo, info.ZX_INFO_VMO_VIA_HANDLE, handle.rights)
+    flags = info.ZX_INFO_VMO_VIA_HANDLE
+    if vmo.immutable:
+        flags |= info.ZX_INFO_VMO_IMMUTABLE
+    return vmo_record(vmo.vmo, flags, handle.rights)
 
 
 # ZX_INFO_VMAR and the maps walks.
@@ -78,17 +95,17 @@ def _vmar(thread: Thread, handle: Handle, vmar: VmarDispatcher) -> info.InfoVmar
 
 
 def _mapping_details(mapping: VmMapping) -> info.InfoMapsMapping:
-    committed = mapping.vmo.committed_bytes_in_range(mapping.vmo_offset, mapping.size)
+    counts = mapping.vmo.attribution(mapping.vmo_offset, mapping.size)
     share_count = mapping.vmo.share_count()
-    private = committed if share_count == 1 else 0
-    scaled = Fraction(committed, share_count)
-    fraction = int((scaled - int(scaled)) * (1 << 63))
+    private = counts.private if share_count == 1 else 0
+    scaled = counts.scaled / share_count
+    fraction = fixed_point_fraction(scaled)
     return info.InfoMapsMapping(
         mmu_flags=mmu_flags_for(mapping.perms),
         vmo_koid=mapping.vmo.user_id,
         vmo_offset=mapping.vmo_offset,
-        committed_bytes=committed,
-        populated_bytes=committed,
+        committed_bytes=counts.total,
+        populated_bytes=counts.total,
         committed_private_bytes=private,
         populated_private_bytes=private,
         committed_scaled_bytes=int(scaled),
@@ -182,6 +199,14 @@ def _process_vmos(thread: Thread, handle: Handle, process: Process) -> list[info
 
 
 def _task_stats(thread: Thread, handle: Handle, process: Process) -> info.InfoTaskStats:
+    return task_stats(process)
+
+
+def task_stats(process: Process) -> info.InfoTaskStats:
+    """Return the ZX_INFO_TASK_STATS record of `process`.
+
+    Raises ZX_ERR_BAD_STATE for a dead process or one whose shared state is gone.
+    """
     if process.state is ProcessState.DEAD:
         raise ZxError(ZX_ERR_BAD_STATE, f"{process!r} is dead and has no memory statistics")
     share_count = process.shared_state.share_count
@@ -209,7 +234,7 @@ def _task_stats(thread: Thread, handle: Handle, process: Process) -> info.InfoTa
     # DIVERGENCE(zircon): the kernel takes the fractional part from the shared address
     # space's own scaled figure alone, which does not match the integral part it reports
     # beside it. pyzircon reports the fraction of the same sum as mem_scaled_shared_bytes.
-    fraction = int((scaled - int(scaled)) * (1 << 63))
+    fraction = fixed_point_fraction(scaled)
     return info.InfoTaskStats(
         mem_mapped_bytes=mapped,
         mem_private_bytes=private,

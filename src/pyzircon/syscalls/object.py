@@ -36,6 +36,7 @@ from pyzircon.syscalls.common import (
     to_u64,
 )
 from pyzircon.syscalls.info_common import InfoTopic
+from pyzircon.syscalls.vmo import get_content_size, set_content_size
 
 INFO_TOPICS: dict[int, InfoTopic] = {**info_task.TOPICS, **info_vm.TOPICS}
 
@@ -118,6 +119,8 @@ def object_get_property(thread: Thread, handle: object, property: object) -> Any
         return _as_process(obj, prop).break_on_load
     if prop == prop_ids.ZX_PROP_PROCESS_VDSO_BASE_ADDRESS:
         return _as_process(obj, prop).shared_state.vdso_base_address
+    if prop == prop_ids.ZX_PROP_VMO_CONTENT_SIZE:
+        return get_content_size(obj)
     if prop == prop_ids.ZX_PROP_PROCESS_HW_TRACE_CONTEXT_ID:
         # DIVERGENCE(zircon): with the boot option kernel.enable-debugging-syscalls, Zircon
         # on x86-64 reports the page-table root (CR3) here. pyzircon has no page tables, so
@@ -144,7 +147,8 @@ def object_set_property(thread: Thread, handle: object, property: object, value:
     4. `property` is a writable property that pyzircon serves -> ZX_ERR_NOT_SUPPORTED
     5. ZX_PROP_NAME: `value` is str or bytes -> ZX_ERR_INVALID_ARGS, then the object
        keeps a name (process, thread, job, VMO) -> ZX_ERR_NOT_SUPPORTED; any other
-       property: the object has it -> ZX_ERR_WRONG_TYPE
+       property: the object has it -> ZX_ERR_WRONG_TYPE (ZX_PROP_VMO_CONTENT_SIZE first
+       needs ZX_RIGHT_WRITE -> ZX_ERR_ACCESS_DENIED)
     6. `value` fits the property (an address, or 0 or 1 for ZX_PROP_JOB_KILL_ON_OOM)
        -> ZX_ERR_INVALID_ARGS
     """
@@ -168,6 +172,9 @@ def object_set_property(thread: Thread, handle: object, property: object, value:
     if prop == prop_ids.ZX_PROP_PROCESS_BREAK_ON_LOAD:
         process = _as_process(obj, prop)
         process.break_on_load = to_u64(value, "break-on-load address")
+        return
+    if prop == prop_ids.ZX_PROP_VMO_CONTENT_SIZE:
+        set_content_size(target.rights, obj, value)
         return
     if prop == prop_ids.ZX_PROP_JOB_KILL_ON_OOM:
         job = _as_job(obj, prop)

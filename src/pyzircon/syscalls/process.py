@@ -8,7 +8,7 @@ from pyzircon.abi.rights import (
     ZX_RIGHT_TRANSFER,
     ZX_RIGHT_WRITE,
 )
-from pyzircon.abi.status import ZX_ERR_ACCESS_DENIED, ZX_ERR_INVALID_ARGS
+from pyzircon.abi.status import ZX_ERR_ACCESS_DENIED, ZX_ERR_BAD_HANDLE, ZX_ERR_INVALID_ARGS
 from pyzircon.abi.task import ZX_HANDLE_INVALID, ZX_PROCESS_SHARED
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.job import Job
@@ -17,8 +17,8 @@ from pyzircon.kernel.objects.thread import Thread
 from pyzircon.kernel.objects.vmar import ROOT_VMAR_RIGHTS, VmarDispatcher
 from pyzircon.kernel.sched.scheduler import ThreadExit
 from pyzircon.syscalls.common import (
-    add_handle,
     get_object,
+    publish,
     syscall,
     to_i64,
     to_name,
@@ -29,9 +29,14 @@ from pyzircon.syscalls.entry import validate_entry
 
 
 def _publish(thread: Thread, process: Process, vmar_root: VmarDispatcher) -> tuple[int, int]:
-    """Add the new process and its VMAR to the caller's table, process first."""
-    process_value = add_handle(thread, process, ZX_DEFAULT_PROCESS_RIGHTS)
-    vmar_value = add_handle(thread, vmar_root, ROOT_VMAR_RIGHTS)
+    """Add the new process and its VMAR to the caller's table, process first.
+
+    If either handle cannot be made, neither is added and the process, which then has no
+    handle, dies unstarted.
+    """
+    process_value, vmar_value = publish(
+        thread, (process, ZX_DEFAULT_PROCESS_RIGHTS), (vmar_root, ROOT_VMAR_RIGHTS)
+    )
     return process_value, vmar_value
 
 
@@ -133,8 +138,9 @@ def process_start(
     1. `process` is a process handle with ZX_RIGHT_WRITE -> ZX_ERR_BAD_HANDLE,
        ZX_ERR_WRONG_TYPE, ZX_ERR_ACCESS_DENIED
     2. `thread_handle` is a thread handle with ZX_RIGHT_WRITE -> same statuses
-    3. `arg1`, unless ZX_HANDLE_INVALID, is taken out of the caller's table; a value that
-       names nothing is dropped and the start continues without a handle
+    3. `arg1` is an int -> ZX_ERR_BAD_HANDLE; unless it is ZX_HANDLE_INVALID it is taken
+       out of the caller's table, and a value that names nothing (any int outside
+       [0, 2**32) included) is dropped and the start continues without a handle
     4. the thread belongs to `process` -> ZX_ERR_ACCESS_DENIED
     5. `arg1` has ZX_RIGHT_TRANSFER -> ZX_ERR_ACCESS_DENIED
     6. the process has not started -> ZX_ERR_BAD_STATE
@@ -153,6 +159,10 @@ def process_start(
             table.close(arg1_value)
         raise
 
+    if arg1_value is None:
+        raise ZxError(
+            ZX_ERR_BAD_HANDLE, f"arg1 must be a handle value (an int), not {type(arg1).__name__}"
+        )
     # TODO: a bad arg1 value triggers the caller's ZX_POL_BAD_HANDLE policy once it exists.
     moved = table.detach(arg1_value) if arg1_value else None
     arena = thread.kernel.handle_arena

@@ -19,6 +19,7 @@ from pyzircon.abi.exceptions import (
     ZX_EXCEPTION_REPORT_SIZE,
     ZX_EXCP_FATAL_PAGE_FAULT,
     ZX_EXCP_GENERAL,
+    ZX_EXCP_HW_BREAKPOINT,
     ZX_EXCP_SW_BREAKPOINT,
     ZX_EXCP_UNDEFINED_INSTRUCTION,
 )
@@ -27,6 +28,7 @@ from pyzircon.abi.restricted import (
     RESTRICTED_EXCEPTION_REPORT_OFFSET,
     X86_64_STATE_SIZE,
     X86_VECTOR_BREAKPOINT,
+    X86_VECTOR_DEBUG,
     X86_VECTOR_INVALID_OPCODE,
     X86_VECTOR_PAGE_FAULT,
     ExceptionReport,
@@ -49,10 +51,13 @@ from pyzircon.syscalls.common import add_handle, get_object, syscall, to_u32, to
 # Virtual time a slice of guest code costs, in nanoseconds per instruction executed.
 NS_PER_INSTRUCTION: Final = 1
 
+# The exception type Zircon's x86 exception handlers report for each CPU vector; any
+# other vector is ZX_EXCP_GENERAL.
 _EXCEPTION_TYPES: Final = {
     X86_VECTOR_PAGE_FAULT: ZX_EXCP_FATAL_PAGE_FAULT,
     X86_VECTOR_INVALID_OPCODE: ZX_EXCP_UNDEFINED_INSTRUCTION,
     X86_VECTOR_BREAKPOINT: ZX_EXCP_SW_BREAKPOINT,
+    X86_VECTOR_DEBUG: ZX_EXCP_HW_BREAKPOINT,
 }
 
 
@@ -181,31 +186,49 @@ def restricted_enter(
 def _run_restricted(
     thread: Thread, binding: VmoDispatcher, engine: X86Engine, state: RestrictedState
 ) -> int:
-    """Run slices until the guest exits to normal mode; return the reason."""
-    scheduler = thread.kernel.scheduler
-    thread.restricted.in_restricted_mode = True
-    try:
-        while True:
-            exit_ = engine.run_slice(state, thread.restricted.cpu_context)
-            thread.restricted.cpu_context = exit_.context
-            state = exit_.state
-            if exit_.kind is ExitKind.SYSCALL:
-                binding.vmo.write(0, state.to_bytes())
-                return ZX_RESTRICTED_REASON_SYSCALL
-            if exit_.kind is ExitKind.EXCEPTION:
-                assert exit_.fault is not None
-                _write_exception(binding, state, exit_.fault)
-                return ZX_RESTRICTED_REASON_EXCEPTION
+    """Run guest code until it exits to normal mode; return the reason.
 
-            # A slice ended: give other threads their turn, then look for a kill or kick.
-            scheduler.now_ns += engine.slice_instructions * NS_PER_INSTRUCTION
-            scheduler.preempt()
-            thread.check_kill()
-            if thread.restricted.consume_kick():
-                binding.vmo.write(0, state.to_bytes())
-                return ZX_RESTRICTED_REASON_KICK
+    Task hooks see the entry and the exit with its reason, or with None when the thread
+    is killed in restricted mode.
+    """
+    kernel = thread.kernel
+    thread.restricted.in_restricted_mode = True
+    kernel.on_restricted_enter(thread)
+    reason: int | None = None
+    try:
+        reason = _run_slices(thread, binding, engine, state)
+        return reason
     finally:
         thread.restricted.in_restricted_mode = False
+        kernel.on_restricted_exit(thread, reason)
+
+
+def _run_slices(
+    thread: Thread, binding: VmoDispatcher, engine: X86Engine, state: RestrictedState
+) -> int:
+    """Run slices until the guest makes a syscall, faults or is kicked; return the reason."""
+    scheduler = thread.kernel.scheduler
+    while True:
+        exit_ = engine.run_slice(state, thread.restricted.cpu_context)
+        thread.restricted.cpu_context = exit_.context
+        state = exit_.state
+        if exit_.kind is ExitKind.SYSCALL:
+            binding.vmo.write(0, state.to_bytes())
+            return ZX_RESTRICTED_REASON_SYSCALL
+        if exit_.kind is ExitKind.EXCEPTION:
+            assert exit_.fault is not None
+            _write_exception(binding, state, exit_.fault)
+            return ZX_RESTRICTED_REASON_EXCEPTION
+
+        # A slice ended: give other threads their turn, then look for a kill or kick.
+        scheduler.now_ns += engine.slice_instructions * NS_PER_INSTRUCTION
+        scheduler.preempt()
+        thread.check_kill()
+        # A suspended thread stops between slices and goes on in restricted mode later.
+        thread.check_suspend()
+        if thread.restricted.consume_kick():
+            binding.vmo.write(0, state.to_bytes())
+            return ZX_RESTRICTED_REASON_KICK
 
 
 def _write_exception(binding: VmoDispatcher, state: RestrictedState, fault: GuestFault) -> None:

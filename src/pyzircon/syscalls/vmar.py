@@ -1,4 +1,4 @@
-"""VMAR syscalls: allocate, map, unmap, protect, destroy.
+"""VMAR syscalls: allocate, map, unmap, protect, destroy, and range operations.
 
 Option words are split as Zircon's VMAR dispatcher does: permission bits, CAN_MAP_*
 capabilities, placement (SPECIFIC, SPECIFIC_OVERWRITE, OFFSET_IS_UPPER_LIMIT) and the
@@ -51,11 +51,18 @@ from pyzircon.abi.vm import (
     ZX_VM_REQUIRE_NON_RESIZABLE,
     ZX_VM_SPECIFIC,
     ZX_VM_SPECIFIC_OVERWRITE,
+    ZX_VMAR_OP_ALWAYS_NEED,
+    ZX_VMAR_OP_COMMIT,
+    ZX_VMAR_OP_DECOMMIT,
+    ZX_VMAR_OP_DONT_NEED,
+    ZX_VMAR_OP_MAP_RANGE,
+    ZX_VMAR_OP_PREFETCH,
+    ZX_VMAR_OP_ZERO,
 )
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.vmar import VmarDispatcher
 from pyzircon.kernel.objects.vmo import VmoDispatcher
-from pyzircon.kernel.vm.vmar import Placement
+from pyzircon.kernel.vm.vmar import Placement, RangeOp
 from pyzircon.syscalls.common import (
     U64_MAX,
     add_handle,
@@ -102,6 +109,16 @@ _RIGHT_FOR_PERM: Final = (
     (ZX_VM_PERM_WRITE, ZX_RIGHT_WRITE),
     (ZX_VM_PERM_EXECUTE, ZX_RIGHT_EXECUTE),
 )
+# zx_vmar_op_range operations and the VMAR handle right each needs (0: none, a hint).
+_RANGE_OPS: Final = {
+    ZX_VMAR_OP_COMMIT: (RangeOp.COMMIT, ZX_RIGHT_WRITE),
+    ZX_VMAR_OP_DECOMMIT: (RangeOp.DECOMMIT, ZX_RIGHT_WRITE),
+    ZX_VMAR_OP_MAP_RANGE: (RangeOp.MAP_RANGE, ZX_RIGHT_READ),
+    ZX_VMAR_OP_ZERO: (RangeOp.ZERO, ZX_RIGHT_WRITE),
+    ZX_VMAR_OP_DONT_NEED: (RangeOp.DONT_NEED, 0),
+    ZX_VMAR_OP_ALWAYS_NEED: (RangeOp.ALWAYS_NEED, 0),
+    ZX_VMAR_OP_PREFETCH: (RangeOp.PREFETCH, ZX_RIGHT_READ),
+}
 _RIGHT_FOR_CAN_MAP: Final = (
     (ZX_VM_CAN_MAP_READ, ZX_RIGHT_READ),
     (ZX_VM_CAN_MAP_WRITE, ZX_RIGHT_WRITE),
@@ -466,3 +483,63 @@ def vmar_destroy(thread: Thread, handle: object) -> None:
     if not vmar.vmar.is_alive:
         raise ZxError(ZX_ERR_BAD_STATE, f"{vmar!r} is already destroyed")
     vmar.vmar.destroy()
+
+
+@syscall
+def vmar_op_range(
+    thread: Thread,
+    handle: object,
+    op: object,
+    address: object,
+    size: object,
+    buffer: object = None,
+) -> None:
+    """zx_vmar_op_range: run operation `op` on the VMOs mapped in [address, address + size).
+
+    Operations: ZX_VMAR_OP_COMMIT, ZX_VMAR_OP_DECOMMIT and ZX_VMAR_OP_ZERO act on the
+    mapped VMOs as zx.vmo_op_range does; ZX_VMAR_OP_MAP_RANGE, ZX_VMAR_OP_PREFETCH,
+    ZX_VMAR_OP_DONT_NEED and ZX_VMAR_OP_ALWAYS_NEED succeed without effect, as pyzircon
+    has no page tables to fill and no pager. `buffer` stands for the C buffer and its
+    size and must be None (a null pointer of size 0).
+
+    Checks, in order:
+    1. `handle` is a VMAR handle -> ZX_ERR_BAD_HANDLE / ZX_ERR_WRONG_TYPE
+    2. `op` is a ZX_VMAR_OP_* operation -> ZX_ERR_INVALID_ARGS
+    3. the handle has ZX_RIGHT_WRITE for COMMIT, DECOMMIT and ZERO, ZX_RIGHT_READ for
+       MAP_RANGE and PREFETCH -> ZX_ERR_ACCESS_DENIED
+    4. `buffer` is None -> ZX_ERR_INVALID_ARGS
+    5. `address` is page-aligned and `size` non-zero once rounded up to pages
+       -> ZX_ERR_INVALID_ARGS
+    6. the range lies inside the VMAR -> ZX_ERR_OUT_OF_RANGE
+    7. the VMAR is not destroyed -> ZX_ERR_BAD_STATE
+    8. mapping by mapping in address order: no gap before it -> ZX_ERR_BAD_STATE; in a
+       sub-VMAR it needs ZX_RIGHT_OP_CHILDREN, and COMMIT, DECOMMIT and PREFETCH cannot
+       reach it at all -> ZX_ERR_INVALID_ARGS; COMMIT, DECOMMIT and ZERO need a mapping
+       that may be writable, PREFETCH one that may be readable -> ZX_ERR_ACCESS_DENIED;
+       then the VMO operation's own statuses
+    9. no gap after the last mapping -> ZX_ERR_BAD_STATE
+    """
+    target = get_handle(thread, handle)
+    vmar = get_object(thread, handle, VmarDispatcher, 0)
+    code = to_u32(op, "op")
+    if code not in _RANGE_OPS:
+        raise ZxError(ZX_ERR_INVALID_ARGS, f"{code} is not a ZX_VMAR_OP_* operation")
+    range_op, needed = _RANGE_OPS[code]
+    if needed & ~target.rights:
+        raise ZxError(
+            ZX_ERR_ACCESS_DENIED,
+            f"the VMAR handle lacks rights {needed:#x} for {range_op.value}",
+        )
+    if buffer is not None:
+        raise ZxError(ZX_ERR_INVALID_ARGS, "zx.vmar_op_range takes no buffer; pass None")
+    base = to_u64(address, "address")
+    length = to_u64(size, "size")
+    rounded = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+    if rounded == 0 or rounded > U64_MAX or base % PAGE_SIZE:
+        raise ZxError(
+            ZX_ERR_INVALID_ARGS,
+            f"range {base:#x}+{length:#x} must start page-aligned and not be empty",
+        )
+    vmar.vmar.range_op(
+        range_op, base, rounded, op_children=bool(target.rights & ZX_RIGHT_OP_CHILDREN)
+    )

@@ -53,10 +53,13 @@ from unicorn import x86_const as regs
 from pyzircon.abi.exceptions import X86_FLAGS_USER
 from pyzircon.abi.layout import PAGE_SIZE
 from pyzircon.abi.restricted import (
+    X86_ERROR_CODE_IDT,
+    X86_FIRST_EXTERNAL_VECTOR,
     X86_PF_INSTRUCTION_FETCH,
     X86_PF_PRESENT,
     X86_PF_USER,
     X86_PF_WRITE,
+    X86_VECTOR_GENERAL_PROTECTION,
     X86_VECTOR_INVALID_OPCODE,
     X86_VECTOR_PAGE_FAULT,
     RestrictedState,
@@ -112,6 +115,8 @@ class GuestFault:
     # The zx_status_t of a page fault (synth_code of ZX_EXCP_FATAL_PAGE_FAULT), else 0.
     status: int
     description: str
+    # The faulting instruction's address, when the engine's ip is already past it.
+    ip: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +182,14 @@ class X86Engine:
         self._uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         self._uc.hook_add(UC_HOOK_MEM_PROT, self._on_protection_fault)
         self._uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        # Port I/O and sysenter fault at user privilege. The engine itself runs guest code
+        # at ring 0, so it would otherwise let them through.
+        # DIVERGENCE(zircon): other privileged instructions (cli, hlt, moves to and from
+        # control registers, rdmsr and wrmsr) raise #GP on a real CPU in user mode, but
+        # unicorn gives no hook for them, so they run; hlt only ends the current slice.
+        self._uc.hook_add(UC_HOOK_INSN, self._on_port_in, None, 1, 0, regs.UC_X86_INS_IN)
+        self._uc.hook_add(UC_HOOK_INSN, self._on_port_out, None, 1, 0, regs.UC_X86_INS_OUT)
+        self._uc.hook_add(UC_HOOK_INSN, self._on_sysenter, None, 1, 0, regs.UC_X86_INS_SYSENTER)
         # A fresh thread starts from the reset CPU state, not from another thread's.
         self._reset_context = self._uc.context_save()
         aspace.add_listener(self)
@@ -266,6 +279,8 @@ class X86Engine:
     def _save(self) -> RestrictedState:
         values = [self._uc.reg_read(register) for register in _STATE_REGISTERS]
         state = RestrictedState(*values)
+        if self._fault is not None and self._fault.ip is not None:
+            state.ip = self._fault.ip
         # Only user-settable RFLAGS bits are saved; the reserved ones read as 0.
         state.flags &= X86_FLAGS_USER
         return state
@@ -277,8 +292,36 @@ class X86Engine:
         uc.emu_stop()
 
     def _on_interrupt(self, uc: Uc, vector: int, user_data: object) -> None:
-        self._fault = GuestFault(vector, 0, 0, 0, f"CPU exception vector {vector}")
+        if vector >= X86_FIRST_EXTERNAL_VECTOR:
+            # `int n` from user mode: Zircon's interrupt gates for these vectors are not
+            # user-callable, so the CPU raises #GP with the vector in the error code
+            # (IDT flag set), reported at the `int n` instruction itself (2 bytes long).
+            ip = uc.reg_read(regs.UC_X86_REG_RIP) - 2
+            self._fault = GuestFault(
+                X86_VECTOR_GENERAL_PROTECTION, (vector << 3) | X86_ERROR_CODE_IDT, 0, 0,
+                f"int {vector:#x} from user mode", ip,
+            )  # fmt: skip
+        else:
+            self._fault = GuestFault(vector, 0, 0, 0, f"CPU exception vector {vector}")
         uc.emu_stop()
+
+    def _general_protection(self, uc: Uc, what: str) -> None:
+        # Inside an instruction hook the ip is still the instruction's own address.
+        ip = uc.reg_read(regs.UC_X86_REG_RIP)
+        self._fault = GuestFault(X86_VECTOR_GENERAL_PROTECTION, 0, 0, 0, what, ip)
+        uc.emu_stop()
+
+    def _on_port_in(self, uc: Uc, port: int, size: int, user_data: object) -> int:
+        self._general_protection(uc, f"port input from {port:#x} in user mode")
+        return 0
+
+    def _on_port_out(
+        self, uc: Uc, port: int, size: int, value: int, user_data: object
+    ) -> None:
+        self._general_protection(uc, f"port output to {port:#x} in user mode")
+
+    def _on_sysenter(self, uc: Uc, user_data: object) -> None:
+        self._general_protection(uc, "sysenter in 64-bit user mode")
 
     def _on_unmapped(
         self, uc: Uc, access: int, address: int, size: int, value: int, user_data: object
@@ -301,11 +344,16 @@ class X86Engine:
     ) -> bool:
         mapping = self.aspace.find_mapping(address)
         if access == UC_MEM_WRITE_PROT and mapping is not None and mapping.perms & ZX_VM_PERM_WRITE:
-            # First store to an uncommitted page: commit it, make it writable and rerun
-            # the store (a hook that changes permissions and returns True drops it).
+            # First store to a page the VMO does not own yet: commit it, make it writable
+            # and rerun the store (a hook that changes permissions and returns True drops
+            # it). A page still shared with a snapshot relative is copied into the VMO's
+            # own buffer; the VMO then reports the page moved, this engine drops the
+            # mapping's region, and the rerun store maps it again from the new source.
             page = address & ~(PAGE_SIZE - 1)
             mapping.vmo.commit_range(mapping.vmo_offset_of(page), PAGE_SIZE)
-            uc.mem_protect(page, PAGE_SIZE, _uc_protection(mapping.perms))
+            region = self._regions.get(mapping.base)
+            if region is not None and region.mapping is mapping:
+                uc.mem_protect(page, PAGE_SIZE, _uc_protection(mapping.perms))
             self._restart_after_commit = True
             return False
         self._record_page_fault(access, address, ZX_ERR_ACCESS_DENIED, present=True)
@@ -352,20 +400,28 @@ class X86Engine:
     # Mapping pages in.
 
     def _map_mapping(self, mapping: VmMapping) -> None:
-        """Map `mapping` (clipped to its VMO's size) with dirty tracking for stores."""
+        """Map `mapping` (clipped to its VMO's size) run by run, with dirty tracking.
+
+        Pages the VMO owns come from its own buffer. Pages it still shares with a snapshot
+        relative come from that relative's buffer and stay read-only, so the first store
+        faults and copies the page. Uncommitted pages of a writable mapping start
+        read-only too, so that the first store commits them.
+        """
         # A VMO that grew since the mapping was mapped in leaves a shorter region behind.
         self._drop_regions(mapping.base, mapping.end)
         vmo = mapping.vmo
         size = min(mapping.size, max(0, vmo.size - mapping.vmo_offset))
         size = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
-        host = _host_address(vmo.buffer) + mapping.vmo_offset
         full = _uc_protection(mapping.perms)
         initial = full & ~UC_PROT_WRITE
-        self._uc.mem_map_ptr(mapping.base, size, initial, host)
+        for source in vmo.page_sources(mapping.vmo_offset, size):
+            host = _host_address(source.buffer) + source.buffer_offset
+            address = mapping.base + (source.offset - mapping.vmo_offset)
+            self._uc.mem_map_ptr(address, source.length, initial, host)
         self._regions[mapping.base] = _Region(mapping.base, size, mapping)
         if not full & UC_PROT_WRITE:
             return
-        # Pages already committed can take stores at once.
+        # Pages the VMO owns and has committed can take stores at once.
         first_page = mapping.vmo_offset // PAGE_SIZE
         for run in vmo.committed_page_runs(first_page, first_page + size // PAGE_SIZE):
             start = mapping.base + (run.start - first_page) * PAGE_SIZE

@@ -82,10 +82,14 @@ class HandleArena:
         return handle
 
     def destroy(self, handle: Handle) -> None:
-        """Free the handle's slot; the object's handle count drops, which may end the object."""
+        """Free the handle's slot; the object's handle count drops, which may end the object.
+
+        Waits made through the handle are cancelled first, as Zircon's Handle::Delete does.
+        """
         assert handle.owner is None, f"{handle!r} is still in a table"
         slot = handle.base_value & (ARENA_SLOTS - 1)
         assert self._slots[slot] is handle
+        handle.obj.cancel(handle)
         self._slots[slot] = None
         self._free.append(slot)
         handle.obj.on_handle_removed()
@@ -99,6 +103,8 @@ class HandleTable:
         self.koid = koid
         # The top two random bits are shifted out, as in Zircon.
         self.mixer = (random_u32 << HANDLE_RESERVED_BITS) & U32_MASK
+        # Handles by their value in this table, in insertion order. The value determines
+        # the base value, so this is also the arena's view restricted to the table.
         self._handles: dict[int, Handle] = {}
 
     def __len__(self) -> int:
@@ -114,8 +120,9 @@ class HandleTable:
         """Take ownership of `handle` and return its value in this table."""
         assert handle.owner is None, f"{handle!r} already belongs to a table"
         handle.owner = self
-        self._handles[handle.base_value] = handle
-        return self.value_of(handle)
+        value = self.value_of(handle)
+        self._handles[value] = handle
+        return value
 
     def get(self, value: int) -> Handle | None:
         """Return the handle named by `value`, or None when it names nothing in this table.
@@ -123,20 +130,15 @@ class HandleTable:
         A value outside [0, 2**32) names nothing: a zx_handle_t is 32 bits wide, so such a
         value must not alias the handle that its low 32 bits would name.
         """
-        if not 0 <= value <= U32_MASK or value & HANDLE_MUST_BE_ONE != HANDLE_MUST_BE_ONE:
-            return None
-        base_value = (value ^ self.mixer) >> HANDLE_RESERVED_BITS
-        handle = self.arena.lookup(base_value)
-        if handle is None or handle.owner is not self:
-            return None
-        return handle
+        # Only values this table handed out are keys, so a value outside [0, 2**32) or
+        # without both low bits set finds nothing.
+        return self._handles.get(value)
 
     def detach(self, value: int) -> Handle | None:
         """Remove and return the handle named by `value`, keeping it alive (for a transfer)."""
-        handle = self.get(value)
+        handle = self._handles.pop(value, None)
         if handle is None:
             return None
-        del self._handles[handle.base_value]
         handle.owner = None
         return handle
 
@@ -151,7 +153,7 @@ class HandleTable:
     def clean(self) -> None:
         """Close every handle, oldest first (the last sharer of the table died)."""
         while self._handles:
-            base_value = next(iter(self._handles))
-            handle = self._handles.pop(base_value)
+            value = next(iter(self._handles))
+            handle = self._handles.pop(value)
             handle.owner = None
             self.arena.destroy(handle)

@@ -23,6 +23,7 @@ from pyzircon.abi.status import ZX_ERR_BAD_STATE, ZX_ERR_OUT_OF_RANGE
 from pyzircon.abi.task import ROOT_JOB_MAX_HEIGHT
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.sched.scheduler import TaskRuntime
 
 if TYPE_CHECKING:
     from pyzircon.kernel.objects.process import Process
@@ -53,6 +54,8 @@ class Job(KernelObject):
         self.height: int = ROOT_JOB_MAX_HEIGHT if parent is None else parent.height - 1
         self.jobs: list[Job] = []
         self.processes: list[Process] = []
+        # Run and queue time of the processes and child jobs that have left the tree.
+        self.departed_runtime = TaskRuntime()
 
     def related_koid(self) -> int:
         return self.parent.koid if self.parent is not None else 0
@@ -95,12 +98,14 @@ class Job(KernelObject):
     def remove_process(self, process: Process) -> None:
         if process in self.processes:
             self.processes.remove(process)
+            self.departed_runtime.add(process.runtime())
             self._update_child_signals()
             self._maybe_finish()
 
     def remove_job(self, job: Job) -> None:
         if job in self.jobs:
             self.jobs.remove(job)
+            self.departed_runtime.add(job.runtime())
             self._update_child_signals()
             self._maybe_finish()
 
@@ -113,6 +118,16 @@ class Job(KernelObject):
         if not self.processes and not self.jobs:
             signals |= ZX_JOB_NO_CHILDREN
         self.update_signals(clear=_EMPTY_SIGNALS, set_=signals)
+
+    def runtime(self) -> TaskRuntime:
+        """Return the run and queue time of every process in the subtree, dead or alive."""
+        total = TaskRuntime()
+        total.add(self.departed_runtime)
+        for process in self.processes:
+            total.add(process.runtime())
+        for job in self.jobs:
+            total.add(job.runtime())
+        return total
 
     # Ending.
 

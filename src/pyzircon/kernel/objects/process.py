@@ -27,6 +27,7 @@ from pyzircon.kernel.objects.handle_table import HandleTable
 from pyzircon.kernel.objects.shareable import ShareableProcessState
 from pyzircon.kernel.objects.thread import Thread, ThreadEntry, ThreadState
 from pyzircon.kernel.objects.vmar import VmarDispatcher
+from pyzircon.kernel.sched.scheduler import TaskRuntime
 from pyzircon.kernel.vm.aspace import AspaceKind, VmAspace
 
 if TYPE_CHECKING:
@@ -86,6 +87,10 @@ class Process(KernelObject):
         # Handle values the runtime helpers (zx.process_self() and friends) return,
         # created on first use as a launcher would have passed them.
         self.runtime_handles: dict[str, int] = {}
+        # Suspend tokens on the process; while above zero every thread is suspended.
+        self.suspend_count = 0
+        # Run and queue time of the threads that have died.
+        self.dead_threads_runtime = TaskRuntime()
 
     # Construction.
 
@@ -218,13 +223,60 @@ class Process(KernelObject):
         if self.state is ProcessState.INITIAL:
             self.start_time = self.kernel.scheduler.now_ns
             self.set_state(ProcessState.RUNNING)
+            self.kernel.on_process_started(self)
+        if self.suspend_count:
+            # The thread carries the process's suspension and stops before running.
+            thread.suspend_count += 1
         thread.start(entry, arg1, arg2, initial=initial)
 
     def remove_thread(self, thread: Thread) -> None:
         if thread in self.threads:
             self.threads.remove(thread)
+            self.dead_threads_runtime.add(thread.runtime)
         if not self.threads and self.state in (ProcessState.RUNNING, ProcessState.DYING):
             self._finish_dead()
+
+    def runtime(self) -> TaskRuntime:
+        """Return the run and queue time of every thread, dead or alive."""
+        total = TaskRuntime()
+        total.add(self.dead_threads_runtime)
+        scheduler = self.kernel.scheduler
+        for thread in self.threads:
+            total.add(scheduler.runtime_of(thread))
+        return total
+
+    # Suspension.
+
+    def suspend(self) -> None:
+        """Add one suspension; the first one suspends every thread, started or not.
+
+        Raises ZX_ERR_BAD_STATE for a dying or dead process.
+        """
+        if self.state in (ProcessState.DYING, ProcessState.DEAD):
+            raise ZxError(
+                ZX_ERR_BAD_STATE,
+                f"process {self.name!r} (koid {self.koid}) is {self.state.value}: "
+                "it cannot be suspended",
+            )
+        self.suspend_count += 1
+        if self.suspend_count == 1:
+            for thread in list(self.threads):
+                try:
+                    thread.suspend()
+                except ZxError:
+                    # A dying thread leaves the process soon; the others are suspended.
+                    pass
+
+    def resume_from_suspend(self) -> None:
+        """Drop one suspension; the last one resumes every thread."""
+        if self.state in (ProcessState.DYING, ProcessState.DEAD):
+            # A dying process only cleans up.
+            return
+        assert self.suspend_count > 0, f"{self!r} resumed more often than suspended"
+        self.suspend_count -= 1
+        if self.suspend_count == 0:
+            for thread in list(self.threads):
+                thread.resume_from_suspend()
 
     # Ending.
 

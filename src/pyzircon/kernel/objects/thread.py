@@ -4,6 +4,11 @@ A thread is created INITIAL and joins its process's thread list only when starte
 entry point is a Python callable called as `entry(arg1, arg2)`. Returning from the entry
 ends the thread; for the first thread of a process it ends the process too, with the
 returned value as the return code, as returning from `main` does in a C program.
+
+A thread is suspended while its `suspend_count` (suspend tokens on it and on its process)
+is above zero. It stops at its next kernel entry, or at once when it is blocked, and
+then is SUSPENDED with ZX_THREAD_SUSPENDED asserted; a blocked syscall resumes its wait
+afterwards with the same deadline, as the vDSO retries it on Zircon.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from greenlet import greenlet
 
 from pyzircon.abi.objtypes import ZX_OBJ_TYPE_THREAD
 from pyzircon.abi.rights import ZX_DEFAULT_THREAD_RIGHTS
-from pyzircon.abi.signals import ZX_THREAD_RUNNING, ZX_THREAD_TERMINATED
+from pyzircon.abi.signals import ZX_THREAD_RUNNING, ZX_THREAD_SUSPENDED, ZX_THREAD_TERMINATED
+from pyzircon.abi.status import ZX_ERR_BAD_STATE
 from pyzircon.abi.task import ZX_TASK_RETCODE_EXCEPTION_KILL, ZX_THREAD_STATE_BLOCKED_SLEEPING
+from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.base import KernelObject
 from pyzircon.kernel.objects.restricted import RestrictedThreadState
-from pyzircon.kernel.sched.scheduler import ThreadExit
+from pyzircon.kernel.sched.scheduler import TaskRuntime, ThreadExit
 
 if TYPE_CHECKING:
     from pyzircon.kernel.objects.process import Process
@@ -36,14 +43,18 @@ class ThreadState(enum.Enum):
     INITIAL = "initial"
     RUNNING = "running"
     BLOCKED = "blocked"
+    SUSPENDED = "suspended"
     DYING = "dying"
     DEAD = "dead"
 
 
 _ALLOWED: dict[ThreadState, frozenset[ThreadState]] = {
     ThreadState.INITIAL: frozenset({ThreadState.RUNNING, ThreadState.DYING, ThreadState.DEAD}),
-    ThreadState.RUNNING: frozenset({ThreadState.BLOCKED, ThreadState.DYING, ThreadState.DEAD}),
+    ThreadState.RUNNING: frozenset(
+        {ThreadState.BLOCKED, ThreadState.SUSPENDED, ThreadState.DYING, ThreadState.DEAD}
+    ),
     ThreadState.BLOCKED: frozenset({ThreadState.RUNNING, ThreadState.DYING, ThreadState.DEAD}),
+    ThreadState.SUSPENDED: frozenset({ThreadState.RUNNING, ThreadState.DYING, ThreadState.DEAD}),
     ThreadState.DYING: frozenset({ThreadState.DEAD}),
     ThreadState.DEAD: frozenset(),
 }
@@ -65,13 +76,18 @@ class Thread(KernelObject):
         self.args: tuple[int, int] = (0, 0)
         self.initial = False
         self.kill_pending = False
-        self.wait_reason = ""
+        # What a BLOCKED thread waits on, for deadlock reports: a description, or a
+        # function that builds one, so that blocking does not pay for the text.
+        self.wait_reason: str | Callable[[], str] = ""
         # What ZX_INFO_THREAD reports while BLOCKED: one of ZX_THREAD_STATE_BLOCKED_*,
         # set by the syscall that blocks.
         self.blocked_info_state = ZX_THREAD_STATE_BLOCKED_SLEEPING
         # The handle value zx.thread_self() returns, created on first use.
         self.self_handle_value = 0
         self.restricted = RestrictedThreadState()
+        self.runtime = TaskRuntime()
+        # Suspend tokens on this thread plus one while its process is suspended.
+        self.suspend_count = 0
 
     def related_koid(self) -> int:
         return self.process.koid
@@ -96,17 +112,20 @@ class Thread(KernelObject):
         self.set_state(ThreadState.RUNNING)
         self.update_signals(set_=ZX_THREAD_RUNNING)
         self.kernel.scheduler.make_runnable(self)
+        self.kernel.on_thread_started(self)
 
     def resume(self) -> None:
         """Switch into this thread until it yields, blocks or ends (called by the run loop)."""
         loop = self.kernel.scheduler.loop
         assert loop is not None, "resume() runs only inside the scheduler's run loop"
-        if self.greenlet is None:
-            self.greenlet = greenlet(self._main, parent=loop)
-        else:
-            self.greenlet.parent = loop
+        thread_greenlet = self.greenlet
+        if thread_greenlet is None:
+            thread_greenlet = self.greenlet = greenlet(self._main, parent=loop)
+        elif thread_greenlet.parent is not loop:
+            # A later Kernel.run may loop in another greenlet; a thread ends into it.
+            thread_greenlet.parent = loop
         self.kernel.enter_thread(self)
-        self.greenlet.switch()
+        thread_greenlet.switch()
 
     def _main(self) -> None:
         assert self.entry is not None
@@ -114,7 +133,10 @@ class Thread(KernelObject):
         try:
             if self.kill_pending:
                 raise ThreadExit
-            result = self.entry(*self.args)
+            # A thread started while suspended stops before running any guest code.
+            self.check_suspend()
+            arg1, arg2 = self.args
+            result = self.entry(arg1, arg2)
             if self.initial:
                 return_code = result if isinstance(result, int) else 0
                 self.process.exit(return_code)
@@ -140,11 +162,70 @@ class Thread(KernelObject):
         self.process.kill(ZX_TASK_RETCODE_EXCEPTION_KILL)
 
     def describe_wait(self) -> str:
-        reason = self.wait_reason or "an unknown object"
-        return (
+        who = (
             f"thread {self.name!r} (koid {self.koid}) of process {self.process.name!r} "
-            f"(koid {self.process.koid}) waits on {reason}"
+            f"(koid {self.process.koid})"
         )
+        if self.state is ThreadState.SUSPENDED:
+            return f"{who} is suspended ({self.suspend_count} suspensions outstanding)"
+        reason = self.wait_reason
+        if callable(reason):
+            reason = reason()
+        return f"{who} waits on {reason or 'an unknown object'}"
+
+    def wake(self) -> None:
+        """Make a BLOCKED thread runnable, so that it checks again why it blocked."""
+        if self.state is ThreadState.BLOCKED:
+            self.kernel.scheduler.make_runnable(self)
+
+    # Suspension.
+
+    def suspend(self) -> None:
+        """Add one suspension; a running or blocked thread stops at its next chance.
+
+        Raises ZX_ERR_BAD_STATE for a dying or dead thread. The count grows even then,
+        as Zircon's does, which cannot matter to a thread that never runs again.
+        """
+        self.suspend_count += 1
+        if self.state in (ThreadState.DYING, ThreadState.DEAD):
+            raise ZxError(
+                ZX_ERR_BAD_STATE,
+                f"thread {self.name!r} (koid {self.koid}) is {self.state.value}: "
+                "it cannot be suspended",
+            )
+        if self.suspend_count == 1:
+            # A blocked thread wakes up to become SUSPENDED; its wait resumes later.
+            self.wake()
+
+    def resume_from_suspend(self) -> None:
+        """Drop one suspension; the last one lets a SUSPENDED thread run again."""
+        assert self.suspend_count > 0, f"{self!r} resumed more often than suspended"
+        self.suspend_count -= 1
+        if self.suspend_count == 0 and self.state is ThreadState.SUSPENDED:
+            self.kernel.scheduler.make_runnable(self)
+
+    def check_suspend(self) -> None:
+        """Stay SUSPENDED here while suspensions remain (called on the thread itself).
+
+        Raises ThreadExit when the thread is killed while suspended.
+        """
+        # DIVERGENCE(zircon): Zircon interrupts a running thread at once (with an IPI on
+        # another CPU); pyzircon stops it at its next kernel entry, because guest Python
+        # code gives up the CPU only there.
+        if self.suspend_count > 0 and self.state is ThreadState.RUNNING:
+            self.park_while_suspended()
+            self.check_kill()
+
+    def park_while_suspended(self) -> None:
+        """Be SUSPENDED until the last suspension ends or a kill arrives."""
+        scheduler = self.kernel.scheduler
+        self.set_state(ThreadState.SUSPENDED)
+        self.update_signals(clear=ZX_THREAD_RUNNING, set_=ZX_THREAD_SUSPENDED)
+        while self.suspend_count > 0 and not self.kill_pending:
+            scheduler.block(None)
+        if self.state is ThreadState.SUSPENDED:
+            self.set_state(ThreadState.RUNNING)
+            self.update_signals(clear=ZX_THREAD_SUSPENDED, set_=ZX_THREAD_RUNNING)
 
     # Ending.
 
@@ -169,7 +250,12 @@ class Thread(KernelObject):
         self.set_state(ThreadState.DEAD)
         # A dead thread's restricted-mode state VMO is no longer bound.
         self.restricted.unbind()
-        self.update_signals(clear=ZX_THREAD_RUNNING, set_=ZX_THREAD_TERMINATED)
+        # An exiting thread owns no futex any more.
+        self.process.shared_state.futex_context.release_owner(self)
+        self.update_signals(
+            clear=ZX_THREAD_RUNNING | ZX_THREAD_SUSPENDED, set_=ZX_THREAD_TERMINATED
+        )
+        self.kernel.on_thread_dead(self)
         self.process.remove_thread(self)
 
     def check_kill(self) -> None:

@@ -176,10 +176,13 @@ class VmAspace:
                 yield node
 
     def usage(self) -> AspaceUsage:
-        """Sum the mapped bytes and split committed bytes into private and shared.
+        """Sum the mapped bytes and split the mapped VMOs' pages into private and shared.
 
-        A VMO mapped into one address space counts as private; one mapped into several
-        counts as shared, with 1/share_count of it in the scaled figure. As in Zircon's
+        Each mapping counts the pages its VMO range can see (see
+        `VmObjectPaged.attribution`). In a VMO mapped into this address space only, pages
+        no other VMO sees are private and pages shared with snapshot relatives are shared,
+        scaled by the number of VMOs seeing them. A VMO mapped into several address
+        spaces counts as shared, divided once more by that number. As in Zircon's
         VmAspace::GetMemoryUsage, the scaled figure covers shared bytes only: a process
         whose pages are all private reports mem_scaled_shared_bytes of 0.
         """
@@ -187,13 +190,15 @@ class VmAspace:
         scaled = Fraction(0)
         for mapping in self.mappings():
             mapped += mapping.size
-            committed = mapping.vmo.committed_bytes_in_range(mapping.vmo_offset, mapping.size)
+            counts = mapping.vmo.attribution(mapping.vmo_offset, mapping.size)
             share_count = mapping.vmo.share_count()
             if share_count == 1:
-                private += committed
+                private += counts.private
+                shared += counts.total - counts.private
+                scaled += counts.scaled - counts.private
             else:
-                shared += committed
-                scaled += Fraction(committed, share_count)
+                shared += counts.total
+                scaled += counts.scaled / share_count
         return AspaceUsage(mapped, private, shared, scaled)
 
     # Guest access.

@@ -34,6 +34,7 @@ from pyzircon.abi.status import (
     ZX_ERR_INVALID_ARGS,
     ZX_ERR_NO_RESOURCES,
     ZX_ERR_NOT_FOUND,
+    ZX_ERR_OUT_OF_RANGE,
 )
 from pyzircon.abi.vm import (
     ZX_VM_CAN_MAP_EXECUTE,
@@ -58,6 +59,25 @@ class LifeState(enum.Enum):
 
     ALIVE = "alive"
     DEAD = "dead"
+
+
+class RangeOp(enum.Enum):
+    """An operation of zx_vmar_op_range on the VMOs mapped in a range."""
+
+    COMMIT = "commit"
+    DECOMMIT = "decommit"
+    MAP_RANGE = "map_range"
+    ZERO = "zero"
+    DONT_NEED = "dont_need"
+    ALWAYS_NEED = "always_need"
+    PREFETCH = "prefetch"
+
+
+# Operations that act as a protect adding permissions, which a parent region may not do
+# to the mappings of its sub-regions, whatever its rights.
+_OPS_NOT_THROUGH_PARENT: Final = (RangeOp.COMMIT, RangeOp.DECOMMIT, RangeOp.PREFETCH)
+# Operations that change the VMO's contents, allowed only on mappings that may write.
+_OPS_NEEDING_WRITE: Final = (RangeOp.COMMIT, RangeOp.DECOMMIT, RangeOp.ZERO)
 
 
 class Placement(enum.Enum):
@@ -634,6 +654,49 @@ class VmAddressRegion(VmNode):
             assert parent is not None
             parent._protect_part(mapping, max(base, mapping.base), min(end, mapping.end), perms)
 
+    def range_op(self, op: RangeOp, base: int, size: int, *, op_children: bool) -> None:
+        """Apply `op` to the VMOs mapped in [base, base + size), mapping by mapping.
+
+        `size` is a non-zero page multiple and `base` page-aligned. Raises
+        ZX_ERR_OUT_OF_RANGE for a range outside this region and ZX_ERR_BAD_STATE on a
+        destroyed region. Then, as in Zircon, each mapping in address order is checked
+        and operated on before the next, and the first failure wins (the mappings before
+        it keep the effect):
+        - ZX_ERR_BAD_STATE for a gap before the mapping;
+        - ZX_ERR_INVALID_ARGS for a mapping in a sub-region when `op` is COMMIT, DECOMMIT
+          or PREFETCH, or without `op_children`;
+        - ZX_ERR_ACCESS_DENIED for COMMIT, DECOMMIT or ZERO on a mapping that can never
+          be writable, or PREFETCH on one that can never be readable;
+        - the VMO operation's own errors.
+        A gap after the last mapping is ZX_ERR_BAD_STATE too.
+        """
+        if not self.contains_range(base, size):
+            raise ZxError(
+                ZX_ERR_OUT_OF_RANGE, f"[{base:#x}, {base + size:#x}) is not inside {self!r}"
+            )
+        if not self.is_alive:
+            raise ZxError(ZX_ERR_BAD_STATE, f"{self!r} was destroyed")
+        end = base + size
+        expected = base
+        for mapping in self._mappings_overlapping(base, end):
+            if mapping.base > expected:
+                raise ZxError(
+                    ZX_ERR_BAD_STATE,
+                    f"address {expected:#x} of the range has no mapping in {self!r}",
+                )
+            if mapping.parent is not self and (op in _OPS_NOT_THROUGH_PARENT or not op_children):
+                raise ZxError(
+                    ZX_ERR_INVALID_ARGS,
+                    f"{mapping!r} lies in a sub-region; {op.value} cannot reach it from {self!r}",
+                )
+            length = min(end, mapping.end) - expected
+            _apply_range_op(op, mapping, mapping.vmo_offset_of(expected), length)
+            expected += length
+        if expected < end:
+            raise ZxError(
+                ZX_ERR_BAD_STATE, f"address {expected:#x} of the range has no mapping in {self!r}"
+            )
+
     def _mappings_overlapping(self, base: int, end: int) -> Iterator[VmMapping]:
         """Yield the mappings at any depth that overlap [base, end), in address order."""
         for child in list(self._overlapping(base, end - base)):
@@ -658,3 +721,23 @@ class VmAddressRegion(VmNode):
                 ],
             )
         self.aspace.notify_protect(start, stop - start, perms)
+
+
+def _apply_range_op(op: RangeOp, mapping: VmMapping, vmo_offset: int, length: int) -> None:
+    if op in _OPS_NEEDING_WRITE and not mapping.can_map & ZX_VM_CAN_MAP_WRITE:
+        raise ZxError(
+            ZX_ERR_ACCESS_DENIED, f"{mapping!r} can never be writable, so {op.value} is denied"
+        )
+    if op is RangeOp.PREFETCH and not mapping.can_map & ZX_VM_CAN_MAP_READ:
+        raise ZxError(ZX_ERR_ACCESS_DENIED, f"{mapping!r} can never be readable")
+    vmo = mapping.vmo
+    if op is RangeOp.COMMIT:
+        vmo.commit(vmo_offset, length)
+    elif op is RangeOp.DECOMMIT:
+        vmo.decommit(vmo_offset, length)
+    elif op is RangeOp.ZERO:
+        vmo.zero(vmo_offset, length)
+    elif op is RangeOp.PREFETCH:
+        vmo.check_page_range(vmo_offset, length)
+    # MAP_RANGE only fills page tables, and the hints change nothing for VMOs without a
+    # pager, so they succeed without effect.
