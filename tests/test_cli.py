@@ -76,3 +76,23 @@ def test_run_killed_by_fault_exits_one(tmp_path: Path) -> None:
     body = "from pyzircon import user\ndef main():\n    user.store(0x1000, b'x')\n"
     path = write_program(tmp_path, body)
     assert main(["run", str(path)]) == EXIT_FAILURE
+
+
+def test_run_directory_exits(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["run", str(tmp_path)])
+    assert "is not a file" in str(caught.value.code)
+
+
+def test_run_load_error_exits(tmp_path: Path) -> None:
+    path = write_program(tmp_path, "import module_that_does_not_exist\n")
+    with pytest.raises(SystemExit) as caught:
+        main(["run", str(path)])
+    assert "loading the file failed with ModuleNotFoundError" in str(caught.value.code)
+
+
+def test_run_syntax_error_exits(tmp_path: Path) -> None:
+    path = write_program(tmp_path, "def main(:\n")
+    with pytest.raises(SystemExit) as caught:
+        main(["run", str(path)])
+    assert "SyntaxError" in str(caught.value.code)

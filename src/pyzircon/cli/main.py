@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import runpy
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -115,9 +116,19 @@ def _dump_request(text: str) -> tuple[str, str | None]:
 
 def _load_main(path: Path) -> Callable[[], Any]:
     """Load `path` without running its `__main__` block and return its `main`."""
-    if not path.is_file():
+    if not path.exists():
         raise SystemExit(f"pyzircon: {path}: no such file")
-    namespace = runpy.run_path(str(path), run_name="__pyzircon_guest__")
+    if not path.is_file():
+        raise SystemExit(f"pyzircon: {path}: is not a file; give a Python file")
+    try:
+        namespace = runpy.run_path(str(path), run_name="__pyzircon_guest__")
+    except SystemExit:
+        raise
+    except BaseException as error:  # noqa: BLE001 - anything the file's top level raises
+        traceback.print_exception(error, file=sys.stderr)
+        raise SystemExit(
+            f"pyzircon: {path}: loading the file failed with {type(error).__name__}: {error}"
+        ) from None
     main = namespace.get("main")
     if not callable(main):
         raise SystemExit(f"pyzircon: {path} defines no main() function to run")
@@ -217,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the command and return the exit status."""
     arguments = _build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="pyzircon: %(message)s")
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        # As a command, end quietly when the reader of the output goes away (`| head`),
+        # as other command-line tools do, instead of a BrokenPipeError per guest print.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if arguments.command == "run":
         return _run(arguments.file, arguments.seed, arguments.arch, arguments)
     return EXIT_USAGE
