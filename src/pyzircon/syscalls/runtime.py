@@ -22,8 +22,10 @@ from pyzircon.kernel.objects.vmar import ROOT_VMAR_RIGHTS
 
 
 def _runtime_handle(process: Process, key: str, obj: KernelObject, rights: int) -> int:
+    # Like Fuchsia's libc, the helpers return the value they handed out first, even
+    # after the program closed that handle; they never mint a second one.
     value = process.runtime_handles.get(key, 0)
-    if value and process.handle_table.get(value) is not None:
+    if value:
         return value
     handle = process.kernel.handle_arena.allocate(obj, rights)
     value = process.handle_table.add(handle)
