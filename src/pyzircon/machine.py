@@ -121,6 +121,8 @@ class Kernel:
     """A machine: a root job, a scheduler, a koid counter and a seeded random source."""
 
     def __init__(self, seed: int = 0, arch: str = "x86_64") -> None:
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"seed must be an int, not {type(seed).__name__}")
         if arch not in LAYOUTS:
             raise ZxError(
                 ZX_ERR_INVALID_ARGS,
@@ -220,6 +222,8 @@ class Kernel:
         the process's threads is re-raised here. Raises Deadlock when every thread blocks
         with no deadline left.
         """
+        if not callable(main):
+            raise TypeError(f"main must be a callable, not {type(main).__name__}")
         process = self._launch(main, args, name)
         try:
             self.scheduler.run_until(lambda: process.state is ProcessState.DEAD)
