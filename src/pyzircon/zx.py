@@ -72,10 +72,6 @@ from pyzircon.abi.exceptions import (
     ZX_EXCP_USER_CODE_USER2,
 )
 from pyzircon.abi.info import (
-    ARCH_MMU_FLAG_PERM_EXECUTE,
-    ARCH_MMU_FLAG_PERM_READ,
-    ARCH_MMU_FLAG_PERM_USER,
-    ARCH_MMU_FLAG_PERM_WRITE,
     ZX_INFO_BTI,
     ZX_INFO_CLOCK_MAPPED_SIZE,
     ZX_INFO_CPU_STATS,
@@ -747,10 +743,6 @@ __all__ = [
     "restricted_kick",
     "restricted_unbind_state",
     "vmo_replace_as_executable",
-    "ARCH_MMU_FLAG_PERM_EXECUTE",
-    "ARCH_MMU_FLAG_PERM_READ",
-    "ARCH_MMU_FLAG_PERM_USER",
-    "ARCH_MMU_FLAG_PERM_WRITE",
     "clock_get_monotonic",
     "deadline_after",
     "nanosleep",
