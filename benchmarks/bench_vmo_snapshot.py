@@ -2,11 +2,11 @@
 
 Goal 1: taking a ZX_VMO_CHILD_SNAPSHOT of a VMO with 10,000 committed pages costs at
 most 0.1x copying those pages. The measured operation is zx.vmo_create_child followed by
-zx.handle_close of the child, so every call starts from the same one-VMO tree; closing
-the child merges the tree back. The baseline copies the same 10,000 pages (39 MiB) on the
-host into a preallocated bytearray through memoryviews, which is the cheapest copy Python
-can make. A copy through the syscalls (zx.vmo_read, then zx.vmo_write into a new VMO) is
-measured too and only reported.
+zx.handle_close of the child. Closing the child merges the tree back, so every call
+starts from the same one-VMO tree. The baseline copies the same 10,000 pages (39 MiB) on
+the host into a preallocated bytearray through memoryviews, which is the cheapest copy
+Python can make. A copy through the syscalls (zx.vmo_read, then zx.vmo_write into a new
+VMO) is measured too and only reported.
 
 Goal 2: the first write to a page that a snapshot still shares with its parent costs at
 most 5x a write to a page the VMO already owns. Both sides call zx.vmo_write with 8
@@ -70,7 +70,7 @@ def measure_snapshot() -> list[benchlib.Result]:
             )
         )
         syscall_copy.append(min(benchlib.time_batch(copy_through_syscalls, 1) for _ in range(3)))
-        # The parent still has all its pages, and nothing else holds them.
+        # The parent still has all its pages, and no other VMO shares them.
         assert zx.object_get_info(vmo, zx.ZX_INFO_VMO).populated_private_bytes == size
         return 0
 

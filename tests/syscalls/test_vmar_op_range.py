@@ -156,7 +156,7 @@ def test_buffer_must_be_none(buffer):
 
 
 def test_unaligned_address():
-    """D21: ZX_VMAR_OP_ZERO at a misaligned address is ZX_ERR_INVALID_ARGS."""
+    """ZX_VMAR_OP_ZERO at a misaligned address is ZX_ERR_INVALID_ARGS."""
 
     def body() -> None:
         _vmo, address = mapped()
@@ -313,7 +313,7 @@ def _child_region() -> tuple[int, int, int]:
     "op", [zx.ZX_VMAR_OP_COMMIT, zx.ZX_VMAR_OP_DECOMMIT, zx.ZX_VMAR_OP_PREFETCH]
 )
 def test_commit_into_sub_vmar_never_allowed(op):
-    """D21: COMMIT and DECOMMIT through a parent into a child are invalid either way."""
+    """COMMIT and DECOMMIT through a parent into a child are invalid either way."""
 
     def body() -> None:
         _vmo, address, region = _child_region()
@@ -325,7 +325,7 @@ def test_commit_into_sub_vmar_never_allowed(op):
 
 @pytest.mark.parametrize("op", [zx.ZX_VMAR_OP_MAP_RANGE, zx.ZX_VMAR_OP_ZERO, *HINT_OPS])
 def test_sub_vmar_needs_op_children(op):
-    """D21: MAP_RANGE, ZERO and the hints reach a child's range only with ZX_RIGHT_OP_CHILDREN."""
+    """MAP_RANGE, ZERO and the hints reach a child's range only with ZX_RIGHT_OP_CHILDREN."""
 
     def body() -> None:
         _vmo, address, _region = _child_region()
@@ -344,7 +344,7 @@ def test_sub_vmar_needs_op_children(op):
 
 @pytest.mark.parametrize("op", WRITE_OPS)
 def test_read_only_vmo_handle_denied(op):
-    """D21: a mapping made from a read-only VMO handle can never be written."""
+    """a mapping made from a read-only VMO handle can never be written."""
 
     def body() -> None:
         _vmo, address = mapped(perms=R, vmo_rights=zx.ZX_RIGHT_READ | zx.ZX_RIGHT_MAP)
@@ -354,7 +354,7 @@ def test_read_only_vmo_handle_denied(op):
 
 
 def test_decommit_read_only_mapping_of_writable_vmo():
-    """D21: the mapping could be made writable, so decommit is allowed."""
+    """the mapping could be made writable, so decommit is allowed."""
 
     def body() -> bytes:
         vmo, address = mapped(perms=R)
@@ -398,7 +398,7 @@ def test_commit_past_vmo_end_out_of_range():
     run_guest(body)
 
 
-# What the operations do (D21).
+# What the operations do, after Zircon's Vmar.RangeOp* core tests.
 
 
 def test_decommit_part_reads_zero():
@@ -456,7 +456,7 @@ def test_commit_through_offset_mapping():
 
 @pytest.mark.parametrize("written", [0, 1, 2])
 def test_map_range_any_commit_state(written):
-    """D21: MAP_RANGE succeeds on uncommitted, partly and fully committed pages."""
+    """MAP_RANGE succeeds on uncommitted, partly and fully committed pages."""
 
     def body() -> int:
         vmo, address = mapped(2)
@@ -479,7 +479,7 @@ def test_zero_reads_zero():
 
 
 def test_zero_read_only_mapping_of_read_only_handle():
-    """D21: ZERO on a read-only mapping is denied when it can never be writable."""
+    """ZERO on a read-only mapping is denied when it can never be writable."""
 
     def body() -> None:
         _vmo, address = mapped(perms=R, vmo_rights=zx.ZX_RIGHT_READ | zx.ZX_RIGHT_MAP)

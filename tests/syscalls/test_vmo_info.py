@@ -266,5 +266,5 @@ def test_gigabyte_snapshot_costs_written_pages():
         assert record.populated_bytes == 10 * P
         assert record.populated_private_bytes == 2 * P
         assert record.populated_scaled_bytes == 2 * P + 8 * P // 2
-    # The host holds 12 pages of data plus page maps; a copy would hold 1 GiB.
+    # The host keeps 12 pages of data plus page maps, where a copy would take 1 GiB.
     assert grown < 16 << 20, f"the host resident set grew by {grown:,} bytes"

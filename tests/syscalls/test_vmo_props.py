@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from memory_support import run_in
 from pyzircon import zx
 from support import expect_status, run_guest
 
@@ -280,6 +281,59 @@ def test_replace_as_executable_bad_source_before_vmex():
             zx.ZX_ERR_BAD_HANDLE, zx.vmo_replace_as_executable, 0x12345, zx.event_create(0)
         )
     )
+
+
+HAS_JOB_POLICY = hasattr(zx, "job_set_policy") and hasattr(zx, "PolicyBasicV1")
+
+
+def _run_under_exec_policy(action: int, body) -> object:
+    """Run `body` in a new process whose job has `action` for ZX_POL_AMBIENT_MARK_VMO_EXEC."""
+
+    def main() -> object:
+        job = zx.job_create(zx.job_default(), 0)
+        record = zx.PolicyBasicV1(zx.ZX_POL_AMBIENT_MARK_VMO_EXEC, action)
+        zx.job_set_policy(job, zx.ZX_JOB_POL_RELATIVE, zx.ZX_JOB_POL_BASIC_V1, [record])
+        process, _vmar = zx.process_create(job, "exec-policy", 0)
+        return run_in(process, body)
+
+    return run_guest(main)
+
+
+@pytest.mark.skipif(not HAS_JOB_POLICY, reason="zx.job_set_policy is not available")
+def test_replace_as_executable_denied_by_policy():
+    """Check 1: a DENY action for ZX_POL_AMBIENT_MARK_VMO_EXEC, reported after check 3."""
+
+    def body() -> tuple[int, int, int]:
+        denied = closed = bad_source = zx.ZX_OK
+        source = vmo()
+        try:
+            zx.vmo_replace_as_executable(source, zx.ZX_HANDLE_INVALID)
+        except zx.ZxError as error:
+            denied = error.status
+        # The source was closed anyway.
+        try:
+            zx.handle_close(source)
+        except zx.ZxError as error:
+            closed = error.status
+        # A bad source still wins over the policy.
+        try:
+            zx.vmo_replace_as_executable(0x12345, zx.ZX_HANDLE_INVALID)
+        except zx.ZxError as error:
+            bad_source = error.status
+        return denied, closed, bad_source
+
+    result = _run_under_exec_policy(zx.ZX_POL_ACTION_DENY, body)
+    assert result == (zx.ZX_ERR_ACCESS_DENIED, zx.ZX_ERR_BAD_HANDLE, zx.ZX_ERR_BAD_HANDLE)
+
+
+@pytest.mark.skipif(not HAS_JOB_POLICY, reason="zx.job_set_policy is not available")
+def test_replace_as_executable_allowed_by_policy():
+    def body() -> bool:
+        executable = zx.vmo_replace_as_executable(vmo(), zx.ZX_HANDLE_INVALID)
+        rights = zx.object_get_info(executable, zx.ZX_INFO_HANDLE_BASIC).rights
+        return bool(rights & zx.ZX_RIGHT_EXECUTE)
+
+    assert _run_under_exec_policy(zx.ZX_POL_ACTION_ALLOW, body) is True
 
 
 def test_replace_as_executable_keeps_other_rights():

@@ -542,11 +542,14 @@ def test_commit_copies_parent_pages():
 def test_attribution_splits_shared_pages():
     parent = tagged(2)
     child = snapshot(parent, 0, 2)
-    assert scaled_pages(parent) == 1 and scaled_pages(child) == 1
+    assert scaled_pages(parent) == 1
+    assert scaled_pages(child) == 1
     put(parent, 9)
-    assert scaled_pages(parent) == Fraction(3, 2) and scaled_pages(child) == Fraction(3, 2)
+    assert scaled_pages(parent) == Fraction(3, 2)
+    assert scaled_pages(child) == Fraction(3, 2)
     put(child, 9, 1)
-    assert scaled_pages(parent) == 2 and scaled_pages(child) == 2
+    assert scaled_pages(parent) == 2
+    assert scaled_pages(child) == 2
 
 
 def test_attribution_thirds():

@@ -41,7 +41,7 @@ def fixed_point_fraction(value: Fraction) -> int:
 
 
 def vmo_record(vmo: VmObjectPaged, flags: int, rights: int) -> info.InfoVmo:
-    """Build a zx_info_vmo_t; `flags` says how the VMO was reached (handle or mapping).
+    """Build a zx_info_vmo_t. `flags` marks how the VMO was reached: by handle or mapping.
 
     The memory figures are the VMO's attribution: the pages it sees, its own and those it
     still shares with snapshot relatives, which count 1/n when n VMOs see them. A slice is

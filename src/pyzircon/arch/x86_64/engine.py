@@ -344,11 +344,12 @@ class X86Engine:
     ) -> bool:
         mapping = self.aspace.find_mapping(address)
         if access == UC_MEM_WRITE_PROT and mapping is not None and mapping.perms & ZX_VM_PERM_WRITE:
-            # First store to a page the VMO does not own yet: commit it, make it writable
-            # and rerun the store (a hook that changes permissions and returns True drops
-            # it). A page still shared with a snapshot relative is copied into the VMO's
-            # own buffer; the VMO then reports the page moved, this engine drops the
-            # mapping's region, and the rerun store maps it again from the new source.
+            # The first store to a page the VMO does not own yet: commit the page, make it
+            # writable and rerun the store. Returning True after a permission change would
+            # drop the store, so the hook stops emulation and run_slice restarts the
+            # instruction. A page still shared with a snapshot relative is first copied
+            # into the VMO's own buffer. The VMO then reports the page moved, so this
+            # engine drops the mapping's region and the rerun store maps it again.
             page = address & ~(PAGE_SIZE - 1)
             mapping.vmo.commit_range(mapping.vmo_offset_of(page), PAGE_SIZE)
             region = self._regions.get(mapping.base)

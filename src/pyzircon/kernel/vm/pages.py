@@ -4,7 +4,7 @@ This models Zircon's VmCowPages (`zircon/kernel/vm/vm_cow_pages.cc`) for VMOs wi
 pager:
 
 - Every VMO that is not a slice owns one node; a slice uses its parent's node through a
-  window. A node holds the pages it owns in one host `mmap` buffer, with one state byte
+  window. A node keeps the pages it owns in one host `mmap` buffer, with one state byte
   per page: EMPTY (read through to the parent), COMMITTED (the node owns the page) or
   ZERO (reads as zeros and hides the parent's page).
 - A snapshot turns the snapshotted node into a child of a new hidden node that takes over
@@ -180,8 +180,8 @@ class Attribution:
 class PageSource:
     """Where the bytes of a run of pages live: `length` bytes at `buffer_offset` of `buffer`.
 
-    `owned` says the pages belong to the node asked (they may become writable). Other
-    pages belong to an ancestor and must stay read-only: a store copies them first.
+    `owned` is true when the pages belong to the node asked, so they may become writable.
+    Other pages belong to an ancestor and must stay read-only: a store copies them first.
     """
 
     offset: int
@@ -211,9 +211,14 @@ class VmCowPages:
         self.users: list[VmObjectPaged] = []
         # An mmap cannot be empty, so a zero-size node still reserves one page.
         self._capacity = max(size, PAGE_SIZE)
-        self._buffer: mmap.mmap | None = _new_buffer(self._capacity)
-        self._view = memoryview(self._buffer)
-        self._page_map = _allocate_page_map(self._capacity // PAGE_SIZE)
+        buffer = _new_buffer(self._capacity)
+        try:
+            self._page_map = _allocate_page_map(self._capacity // PAGE_SIZE)
+        except ZxError:
+            _free_buffer(buffer)
+            raise
+        self._buffer: mmap.mmap | None = buffer
+        self._view = memoryview(buffer)
         self.committed_pages = 0
         # Bumped when the buffer is replaced; a CPU engine compares it before reusing
         # a pointer it obtained earlier.
@@ -334,6 +339,9 @@ class VmCowPages:
 
     # Owning pages.
 
+    # NOTE: an ancestor keeps its copy of a page even when the writer was the last VMO to
+    # see it; Zircon moves such a page instead. The dead copy costs host memory until the
+    # next close, shrink or zero in the tree collects the hidden node's garbage.
     def own_pages(self, first: int, end: int) -> list[tuple[int, int]]:
         """Make every page in [first, end) COMMITTED here, copying inherited content.
 
@@ -448,8 +456,12 @@ class VmCowPages:
                 raise
             new_capacity = new_size
             new_buffer = _new_buffer(new_capacity)
+        try:
+            new_page_map = _allocate_page_map(new_capacity // PAGE_SIZE)
+        except ZxError:
+            _free_buffer(new_buffer)
+            raise
         new_view = memoryview(new_buffer)
-        new_page_map = _allocate_page_map(new_capacity // PAGE_SIZE)
         pages = self.size_pages
         # Copy only committed runs: copying untouched pages would commit host memory.
         for start, stop in _runs(_COMMITTED_RUNS, self._page_map, 0, pages):
@@ -497,7 +509,8 @@ class VmCowPages:
         gets an empty buffer and sees all of the hidden node. Returns the hidden node.
         Raises ZX_ERR_NO_MEMORY, changing nothing, when the host has no room.
         """
-        assert not self.hidden and not self.children
+        assert not self.hidden
+        assert not self.children
         new_buffer = _new_buffer(self._capacity)
         try:
             new_page_map = _allocate_page_map(self._capacity // PAGE_SIZE)

@@ -1,7 +1,7 @@
 """Paged VM objects: VMOs, their snapshot children and slices, and their range operations.
 
 Pages live in copy-on-write nodes (see `pages.py`), each with one host `mmap` buffer made
-with MAP_NORESERVE, so a 1 GiB VMO costs no host memory until its pages are touched, and a
+with MAP_NORESERVE. So a 1 GiB VMO costs no host memory until its pages are touched, and a
 CPU engine can map the buffers (unicorn's `mem_map_ptr`) and see every write without
 copies. A VMO that is not a slice owns one node; a slice is a window on its parent's node.
 
@@ -68,14 +68,14 @@ __all__ = [
 # 16 pages (64 KiB), so page indexes never overflow.
 VMO_MAX_SIZE: Final = ((1 << 64) - 1) & ~(16 * PAGE_SIZE - 1)
 
-# Longest name kept, in bytes: ZX_MAX_NAME_LEN (32) less the terminating NUL.
+# Maximum name length kept, in bytes: ZX_MAX_NAME_LEN (32) less the terminating NUL.
 VMO_NAME_MAX_BYTES: Final = 31
 
 _U64_MAX: Final = (1 << 64) - 1
 
 
 class ChildKind(enum.Enum):
-    """How a VMO was made: by zx_vmo_create, as a snapshot child, or as a slice."""
+    """Origin of a VMO: zx_vmo_create, a snapshot child, or a slice."""
 
     ROOT = "root"
     SNAPSHOT = "snapshot"
@@ -188,7 +188,7 @@ class VmObjectPaged:
 
     @property
     def committed_bytes(self) -> int:
-        """Bytes of pages this VMO's node holds in its window (inherited pages excluded)."""
+        """Bytes of pages this VMO's node owns in its window (inherited pages excluded)."""
         if self._dead:
             return 0
         if self._slice_size is None:
@@ -498,7 +498,8 @@ class VmObjectPaged:
         _check_size(new_size)
         self._check_alive()
         # Only a root or snapshot VMO can be resizable, so it is the node's only user.
-        assert self._slice_size is None and self._node.users == [self]
+        assert self._slice_size is None
+        assert self._node.users == [self]
         node = self._node
         if _root_offset(node) + new_size > _U64_MAX:
             raise ZxError(
@@ -533,7 +534,7 @@ class VmObjectPaged:
             raise ZxError(ZX_ERR_OUT_OF_RANGE, f"child offset {offset:#x} overflows")
         self._check_alive()
         if self.cache_policy != ZX_CACHE_POLICY_CACHED:
-            raise ZxError(ZX_ERR_BAD_STATE, f"{self!r} is not cached and cannot be snapshot")
+            raise ZxError(ZX_ERR_BAD_STATE, f"{self!r} is not cached, so it cannot have a snapshot")
         if _root_offset(self._node) + self.cow_offset + offset + size > _U64_MAX:
             raise ZxError(
                 ZX_ERR_INVALID_ARGS, f"child range {offset:#x}+{size:#x} overflows 64 bits"
