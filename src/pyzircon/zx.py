@@ -29,6 +29,7 @@ from pyzircon.abi.exceptions import (
     ZX_EXCEPTION_CHANNEL_TYPE_NONE,
     ZX_EXCEPTION_CHANNEL_TYPE_PROCESS,
     ZX_EXCEPTION_CHANNEL_TYPE_THREAD,
+    ZX_EXCEPTION_INFO_SIZE,
     ZX_EXCEPTION_REPORT_SIZE,
     ZX_EXCEPTION_TARGET_JOB_DEBUGGER,
     ZX_EXCP_FATAL_PAGE_FAULT,
@@ -70,6 +71,7 @@ from pyzircon.abi.exceptions import (
     ZX_EXCP_USER_CODE_USER0,
     ZX_EXCP_USER_CODE_USER1,
     ZX_EXCP_USER_CODE_USER2,
+    ExceptionInfo,
 )
 from pyzircon.abi.info import (
     ZX_INFO_BTI,
@@ -209,6 +211,7 @@ from pyzircon.abi.objtypes import (
     ZX_OBJ_TYPE_VMO,
 )
 from pyzircon.abi.policy import (
+    JOB_POLICY_MAX_RECORDS,
     ZX_JOB_POL_ABSOLUTE,
     ZX_JOB_POL_BASIC,
     ZX_JOB_POL_BASIC_V1,
@@ -245,6 +248,9 @@ from pyzircon.abi.policy import (
     ZX_TIMER_SLACK_CENTER,
     ZX_TIMER_SLACK_EARLY,
     ZX_TIMER_SLACK_LATE,
+    PolicyBasicV1,
+    PolicyBasicV2,
+    PolicyTimerSlack,
 )
 from pyzircon.abi.props import (
     ZX_EXCEPTION_STATE_HANDLED,
@@ -280,6 +286,7 @@ from pyzircon.abi.rights import (
     ZX_DEFAULT_CHANNEL_RIGHTS,
     ZX_DEFAULT_EVENT_RIGHTS,
     ZX_DEFAULT_EVENTPAIR_RIGHTS,
+    ZX_DEFAULT_EXCEPTION_RIGHTS,
     ZX_DEFAULT_JOB_RIGHTS,
     ZX_DEFAULT_PORT_RIGHTS,
     ZX_DEFAULT_PROCESS_RIGHTS,
@@ -588,6 +595,11 @@ from pyzircon.syscalls.event import (
     event_create,
     eventpair_create,
 )
+from pyzircon.syscalls.exception import (
+    exception_get_process,
+    exception_get_thread,
+    task_create_exception_channel,
+)
 from pyzircon.syscalls.futex import (
     futex_get_owner,
     futex_requeue,
@@ -602,6 +614,10 @@ from pyzircon.syscalls.handle import (
 )
 from pyzircon.syscalls.job import (
     job_create,
+)
+from pyzircon.syscalls.job_policy import (
+    job_set_critical,
+    job_set_policy,
 )
 from pyzircon.syscalls.memory import (
     process_read_memory,
@@ -678,6 +694,18 @@ from pyzircon.syscalls.wait import (
 
 # Everything above is public: constants, ZxError and the syscalls.
 __all__ = [
+    "ExceptionInfo",
+    "JOB_POLICY_MAX_RECORDS",
+    "PolicyBasicV1",
+    "PolicyBasicV2",
+    "PolicyTimerSlack",
+    "ZX_DEFAULT_EXCEPTION_RIGHTS",
+    "ZX_EXCEPTION_INFO_SIZE",
+    "exception_get_process",
+    "exception_get_thread",
+    "job_set_critical",
+    "job_set_policy",
+    "task_create_exception_channel",
     "PORT_PACKET_PAYLOAD_SIZE",
     "PacketSignal",
     "PortPacket",

@@ -106,11 +106,27 @@ def test_queue_bad_packet(packet):
 
 def test_queue_full():
     def body():
+        # A refused packet also raises a policy exception on the caller; a handler on
+        # the caller's process resumes it, so the call returns its status.
+        exceptions = zx.task_create_exception_channel(zx.process_self(), 0)
+        seen = []
+
+        def handler():
+            zx.object_wait_one(exceptions, zx.ZX_CHANNEL_READABLE, zx.ZX_TIME_INFINITE)
+            data, (exception,) = zx.channel_read(exceptions, 0, zx.ZX_EXCEPTION_INFO_SIZE, 1)
+            seen.append(zx.ExceptionInfo.from_bytes(data).type)
+            zx.object_set_property(
+                exception, zx.ZX_PROP_EXCEPTION_STATE, zx.ZX_EXCEPTION_STATE_HANDLED
+            )
+            zx.handle_close(exception)
+
+        spawn(handler)
         port = zx.port_create(0)
         # The kernel refuses a user packet once more than 4096 are queued.
         for key in range(4097):
             zx.port_queue(port, user_packet(key))
         expect_status(zx.ZX_ERR_SHOULD_WAIT, zx.port_queue, port, user_packet(4097))
+        assert seen == [zx.ZX_EXCP_POLICY_ERROR]
         zx.port_wait(port, 0)
         zx.port_queue(port, user_packet(4098))
 

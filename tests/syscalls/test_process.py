@@ -387,6 +387,20 @@ def test_start_arg1_above_32_bits_is_bogus():
     run_guest(body)
 
 
+@pytest.mark.parametrize("value", [None, "3", 3.0, b"\x03", [3], True])
+def test_start_arg1_not_an_int(value):
+    # Found by the reliability suite's malformed-input sweep: these started the process
+    # as if no handle had been passed.
+    def body():
+        process, _ = new_process()
+        thread = zx.thread_create(process, "t", 0)
+        expect_status(zx.ZX_ERR_BAD_HANDLE, zx.process_start, process, thread, park, 0, value, 0)
+        info = zx.object_get_info(process, zx.ZX_INFO_PROCESS)
+        assert not info.flags & zx.ZX_INFO_PROCESS_FLAG_STARTED
+
+    run_guest(body)
+
+
 def test_start_thread_of_other_process():
     def body():
         process, _ = new_process()

@@ -1,10 +1,37 @@
 """Exception types, channel options and policy codes, as in `zircon/syscalls/exception.h`.
 
-Also the x86 RFLAGS bits user code may set, which the kernel uses to validate restricted-mode
-register state.
+Also `zx_exception_info_t`, the record an exception channel message carries, and the x86
+RFLAGS bits user code may set, which the kernel uses to validate restricted-mode register
+state.
 """
 
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
 from typing import Final
+
+from pyzircon.abi.policy import (
+    ZX_POL_AMBIENT_MARK_VMO_EXEC,
+    ZX_POL_BAD_HANDLE,
+    ZX_POL_NEW_CHANNEL,
+    ZX_POL_NEW_EVENT,
+    ZX_POL_NEW_EVENTPAIR,
+    ZX_POL_NEW_FIFO,
+    ZX_POL_NEW_IOB,
+    ZX_POL_NEW_PAGER,
+    ZX_POL_NEW_PORT,
+    ZX_POL_NEW_PROCESS,
+    ZX_POL_NEW_PROFILE,
+    ZX_POL_NEW_SAMPLER,
+    ZX_POL_NEW_SOCKET,
+    ZX_POL_NEW_TIMER,
+    ZX_POL_NEW_VMO,
+    ZX_POL_VMAR_WX,
+    ZX_POL_WRONG_OBJECT,
+)
+from pyzircon.abi.status import ZX_ERR_INVALID_ARGS
+from pyzircon.errors import ZxError
 
 # Architectural exceptions (zx_excp_type_t).
 ZX_EXCP_GENERAL: Final = 0x008
@@ -78,6 +105,60 @@ ZX_EXCEPTION_CHANNEL_JOB_DEBUGGER_MAX_COUNT: Final = 32
 
 # Size in bytes of zx_exception_report_t (header, then context).
 ZX_EXCEPTION_REPORT_SIZE: Final = 40
+
+# The synth_code of the ZX_EXCP_POLICY_ERROR a job policy raises, by ZX_POL_* condition:
+# the kernel's own table. ZX_POL_NEW_ANY stands for the other conditions and has no code.
+POLICY_CONDITION_EXCEPTION_CODES: Final[dict[int, int]] = {
+    ZX_POL_BAD_HANDLE: ZX_EXCP_POLICY_CODE_BAD_HANDLE,
+    ZX_POL_WRONG_OBJECT: ZX_EXCP_POLICY_CODE_WRONG_OBJECT,
+    ZX_POL_VMAR_WX: ZX_EXCP_POLICY_CODE_VMAR_WX,
+    ZX_POL_NEW_VMO: ZX_EXCP_POLICY_CODE_NEW_VMO,
+    ZX_POL_NEW_CHANNEL: ZX_EXCP_POLICY_CODE_NEW_CHANNEL,
+    ZX_POL_NEW_EVENT: ZX_EXCP_POLICY_CODE_NEW_EVENT,
+    ZX_POL_NEW_EVENTPAIR: ZX_EXCP_POLICY_CODE_NEW_EVENTPAIR,
+    ZX_POL_NEW_PORT: ZX_EXCP_POLICY_CODE_NEW_PORT,
+    ZX_POL_NEW_SOCKET: ZX_EXCP_POLICY_CODE_NEW_SOCKET,
+    ZX_POL_NEW_FIFO: ZX_EXCP_POLICY_CODE_NEW_FIFO,
+    ZX_POL_NEW_TIMER: ZX_EXCP_POLICY_CODE_NEW_TIMER,
+    ZX_POL_NEW_PROCESS: ZX_EXCP_POLICY_CODE_NEW_PROCESS,
+    ZX_POL_NEW_PROFILE: ZX_EXCP_POLICY_CODE_NEW_PROFILE,
+    ZX_POL_NEW_PAGER: ZX_EXCP_POLICY_CODE_NEW_PAGER,
+    ZX_POL_AMBIENT_MARK_VMO_EXEC: ZX_EXCP_POLICY_CODE_AMBIENT_MARK_VMO_EXEC,
+    ZX_POL_NEW_IOB: ZX_EXCP_POLICY_CODE_NEW_IOB,
+    ZX_POL_NEW_SAMPLER: ZX_EXCP_POLICY_CODE_NEW_SAMPLER,
+}
+
+# zx_exception_info_t: pid and tid (zx_koid_t), type (zx_excp_type_t), 4 bytes of padding.
+_INFO_FORMAT: Final = struct.Struct("<QQI4x")
+ZX_EXCEPTION_INFO_SIZE: Final = 24
+assert _INFO_FORMAT.size == ZX_EXCEPTION_INFO_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionInfo:
+    """zx_exception_info_t: the bytes of an exception channel message, beside its handle."""
+
+    pid: int
+    tid: int
+    type: int
+
+    def to_bytes(self) -> bytes:
+        return _INFO_FORMAT.pack(self.pid, self.tid, self.type)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> ExceptionInfo:
+        """Decode the first 24 bytes; ZxError(ZX_ERR_INVALID_ARGS) when `data` is shorter."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"zx_exception_info_t must be decoded from bytes, not {type(data).__name__}",
+            )
+        if len(data) < ZX_EXCEPTION_INFO_SIZE:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"zx_exception_info_t needs {ZX_EXCEPTION_INFO_SIZE} bytes; got {len(data)}",
+            )
+        return cls(*_INFO_FORMAT.unpack_from(data))
 
 # x86 RFLAGS bits, from the kernel's `arch/x86/registers.h`.
 X86_FLAGS_CF: Final = 1 << 0

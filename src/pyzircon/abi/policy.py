@@ -1,5 +1,12 @@
-"""Job policy topics, conditions, actions and overrides, as in `zircon/syscalls/policy.h`."""
+"""Job policy topics, conditions, actions and overrides, as in `zircon/syscalls/policy.h`.
 
+Also the records zx_job_set_policy reads: `zx_policy_basic_v1_t`, `zx_policy_basic_v2_t`
+and `zx_policy_timer_slack_t`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Final
 
 # zx_job_set_policy options.
@@ -59,3 +66,36 @@ POL_CONDITION_NAMES: Final[dict[int, str]] = {
     and not name.startswith(("ZX_POL_ACTION_", "ZX_POL_OVERRIDE_"))
     and name != "ZX_POL_MAX"
 }
+
+
+# The most records one zx_job_set_policy call may carry (the syscall layer's limit; the
+# policy itself then rejects more than ZX_POL_MAX entries with ZX_ERR_OUT_OF_RANGE).
+JOB_POLICY_MAX_RECORDS: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBasicV1:
+    """zx_policy_basic_v1_t: a condition and the action (`policy`) taken when it occurs.
+
+    zx_job_set_policy applies a V1 record with ZX_POL_OVERRIDE_DENY.
+    """
+
+    condition: int
+    policy: int
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBasicV2:
+    """zx_policy_basic_v2_t: a condition, its action, and a ZX_POL_OVERRIDE_* in `flags`."""
+
+    condition: int
+    action: int
+    flags: int = ZX_POL_OVERRIDE_DENY
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTimerSlack:
+    """zx_policy_timer_slack_t: the minimum slack in ns and a ZX_TIMER_SLACK_* mode."""
+
+    min_slack: int
+    default_mode: int

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pyzircon.abi.ipc import ZX_CHANNEL_READ_MAY_DISCARD, ZX_CHANNEL_WRITE_USE_IOVEC
+from pyzircon.abi.policy import ZX_POL_NEW_CHANNEL
 from pyzircon.abi.rights import ZX_RIGHT_READ, ZX_RIGHT_TRANSFER, ZX_RIGHT_WRITE
 from pyzircon.abi.status import (
     ZX_ERR_ACCESS_DENIED,
@@ -29,7 +30,15 @@ from pyzircon.abi.task import (
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.channel import TXID_SIZE, Channel, Message
 from pyzircon.syscalls.clock import to_deadline
-from pyzircon.syscalls.common import add_handle, get_object, syscall, to_bytes, to_u32
+from pyzircon.syscalls.common import (
+    add_handle,
+    bad_handle_policy,
+    enforce_policy,
+    get_object,
+    syscall,
+    to_bytes,
+    to_u32,
+)
 
 if TYPE_CHECKING:
     from pyzircon.kernel.objects.handle_table import Handle
@@ -42,11 +51,11 @@ def channel_create(thread: Thread, options: object) -> tuple[int, int]:
 
     Checks, in order:
     1. options == 0 -> ZX_ERR_INVALID_ARGS
-    2. the caller's ZX_POL_NEW_CHANNEL policy (not yet enforced)
+    2. the caller's ZX_POL_NEW_CHANNEL policy -> ZX_ERR_ACCESS_DENIED
     """
     if to_u32(options, "options") != 0:
         raise ZxError(ZX_ERR_INVALID_ARGS, f"options must be 0, not {options!r}")
-    # TODO: enforce the caller's ZX_POL_NEW_CHANNEL policy here once job policies exist.
+    enforce_policy(thread, ZX_POL_NEW_CHANNEL)
     first, second = Channel.create_pair(thread.kernel)
     return (
         add_handle(thread, first, Channel.default_rights),
@@ -127,6 +136,7 @@ def _take_handles(thread: Thread, channel: Channel, values: Sequence[object]) ->
             handle = table.detach(value)
         error: ZxError | None = None
         if handle is None:
+            bad_handle_policy(thread)
             error = ZxError(
                 ZX_ERR_BAD_HANDLE, f"handles[{index}] = {value!r} is not a valid handle"
             )

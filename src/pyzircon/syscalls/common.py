@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from pyzircon.abi.policy import ZX_POL_BAD_HANDLE
 from pyzircon.abi.props import ZX_MAX_NAME_LEN
 from pyzircon.abi.status import (
     ZX_ERR_ACCESS_DENIED,
@@ -29,6 +30,8 @@ from pyzircon.abi.status import (
 from pyzircon.errors import ZxError
 from pyzircon.kernel.current import current_thread
 from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.objects.exception import raise_pending_policy_exception
+from pyzircon.kernel.objects.policy import condition_name
 from pyzircon.kernel.sched.scheduler import ThreadExit
 
 if TYPE_CHECKING:
@@ -100,6 +103,10 @@ def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
         thread.check_kill()
         kernel.scheduler.preempt()
         thread.check_kill()
+        if thread.policy_exception is not None:
+            # A policy violation raises its exception on the way out, before the caller
+            # sees the result, as Zircon does when it returns to user mode.
+            raise_pending_policy_exception(thread)
         if thread.suspend_count:
             # A suspended thread stops here, between syscalls, until it is resumed.
             thread.check_suspend()
@@ -107,9 +114,9 @@ def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
             try:
                 raise error
             finally:
-                # This frame holding the error, whose traceback holds this frame, would
-                # be a cycle: the kernel objects the frames name would then outlive the
-                # error until the cyclic garbage collector ran.
+                # This frame refers to the error and the error's traceback to this frame.
+                # Breaking that cycle frees the kernel objects the frames name as soon as
+                # the caller drops the error, not at the next cyclic garbage collection.
                 error = None
         return result  # type: ignore[no-any-return]
 
@@ -136,22 +143,55 @@ def _internal_error(kernel: Any, name: str, failure: BaseException) -> ZxError:
 # Handles.
 
 
-def get_handle(thread: Thread, value: object) -> Handle:
-    """Return the caller's handle named `value`; raise ZX_ERR_BAD_HANDLE when there is none."""
+def get_handle(thread: Thread, value: object, *, policy: bool = True) -> Handle:
+    """Return the caller's handle named `value`; raise ZX_ERR_BAD_HANDLE when there is none.
+
+    A failed lookup also applies the caller's ZX_POL_BAD_HANDLE policy (see
+    `bad_handle_policy`), unless `policy` is False: ZX_INFO_HANDLE_VALID is exempt.
+    """
     if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
+        if policy:
+            bad_handle_policy(thread)
         raise ZxError(ZX_ERR_BAD_HANDLE, f"{value!r} is not a handle value")
     if not 0 <= value <= U32_MAX:
+        if policy:
+            bad_handle_policy(thread)
         raise ZxError(ZX_ERR_BAD_HANDLE, f"{value!r} is not a handle value")
     handle = thread.process.shared_state.handle_table.get(value)
     if handle is None:
-        # TODO: the caller's ZX_POL_BAD_HANDLE policy is enforced here once job policies
-        # exist; its exception or kill is a side effect, the status stays BAD_HANDLE.
+        if policy:
+            bad_handle_policy(thread)
         raise ZxError(
             ZX_ERR_BAD_HANDLE,
             f"handle {value:#x} is not valid in process {thread.process.name!r} "
             f"(koid {thread.process.koid})",
         )
     return handle
+
+
+def bad_handle_policy(thread: Thread) -> None:
+    """Apply the caller's ZX_POL_BAD_HANDLE action after a lookup failed.
+
+    Only the side effects count (a policy exception when the syscall returns, or the
+    kill of the process): the syscall fails with ZX_ERR_BAD_HANDLE whatever the action,
+    so ALLOW and DENY behave the same.
+    """
+    thread.process.enforce_basic_policy(ZX_POL_BAD_HANDLE, thread)
+
+
+def enforce_policy(thread: Thread, condition: int) -> None:
+    """Apply the caller's action for ZX_POL_* `condition`.
+
+    Raises ZX_ERR_ACCESS_DENIED when the action is DENY, DENY_EXCEPTION or KILL; the
+    exception actions also raise ZX_EXCP_POLICY_ERROR when the syscall returns.
+    """
+    status = thread.process.enforce_basic_policy(condition, thread)
+    if status != ZX_OK:
+        raise ZxError(
+            status,
+            f"the job policy of process {thread.process.name!r} (koid {thread.process.koid}) "
+            f"denies {condition_name(condition)}",
+        )
 
 
 def get_object(thread: Thread, value: object, kind: type[T], rights: int) -> T:

@@ -20,7 +20,7 @@ from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.thread import Thread, ThreadState
 from pyzircon.kernel.vm.aspace import PageFault
 from pyzircon.syscalls.clock import to_deadline
-from pyzircon.syscalls.common import syscall, to_int, to_u32, to_u64
+from pyzircon.syscalls.common import bad_handle_policy, syscall, to_int, to_u32, to_u64
 
 if TYPE_CHECKING:
     from pyzircon.kernel.objects.futex import FutexContext
@@ -71,6 +71,12 @@ def _check_value(thread: Thread, address: int, expected: int) -> None:
         )
 
 
+def _raise_owner_error(thread: Thread, error: ZxError) -> None:
+    if error.status == ZX_ERR_BAD_HANDLE:
+        bad_handle_policy(thread)
+    raise error
+
+
 def _lookup_owner(thread: Thread, value: object) -> tuple[Thread | None, ZxError | None]:
     """Look up a proposed futex owner without failing yet.
 
@@ -83,8 +89,8 @@ def _lookup_owner(thread: Thread, value: object) -> tuple[Thread | None, ZxError
         return None, None
     handle = thread.process.handle_table.get(owner_value)
     if handle is None:
-        # TODO: raising this error also enforces the caller's ZX_POL_BAD_HANDLE policy
-        # once job policies exist (after the futex value check, as on Zircon).
+        # The caller applies the ZX_POL_BAD_HANDLE policy when it raises this error,
+        # after the futex value check, as Zircon does.
         return None, ZxError(ZX_ERR_BAD_HANDLE, f"owner handle {owner_value:#x} is not valid")
     owner = handle.obj
     if not isinstance(owner, Thread):
@@ -147,7 +153,7 @@ def futex_wait(
 
     _check_value(thread, address, expected)
     if owner_error is not None:
-        raise owner_error
+        _raise_owner_error(thread, owner_error)
     context = thread.process.shared_state.futex_context
     if owner is not None:
         if owner is thread:
@@ -213,7 +219,7 @@ def futex_requeue(
 
     _check_value(thread, wake_address, expected)
     if owner_error is not None:
-        raise owner_error
+        _raise_owner_error(thread, owner_error)
     context = thread.process.shared_state.futex_context
     if owner is not None:
         _check_owner_not_waiting(context, owner, wake_address, requeue_address)

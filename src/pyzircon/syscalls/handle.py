@@ -115,8 +115,8 @@ def handle_replace(thread: Thread, handle: object, rights: object) -> int:
     arena = thread.kernel.handle_arena
     try:
         new_rights = _derive_rights(source.rights, to_u32(rights, "rights"))
-        # The replacement is made before the source goes, so the object never sees its
-        # handle count reach zero on the way.
+        # The replacement is made before the source goes, so the object's handle count
+        # never reaches zero on the way.
         replacement = arena.allocate(source.obj, new_rights)
     except ZxError:
         arena.destroy(source)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pyzircon.abi import info
 from pyzircon.abi.objtypes import ZX_OBJ_PROP_NONE, ZX_OBJ_PROP_WAITABLE, ZX_OBJ_TYPE_UPPER_BOUND
+from pyzircon.abi.restricted import ExceptionReport
 from pyzircon.abi.rights import (
     ZX_RIGHT_ENUMERATE,
     ZX_RIGHT_INSPECT,
@@ -13,7 +14,7 @@ from pyzircon.abi.rights import (
     ZX_RIGHT_MANAGE_THREAD,
     ZX_RIGHT_NONE,
 )
-from pyzircon.abi.status import ZX_ERR_WRONG_TYPE
+from pyzircon.abi.status import ZX_ERR_BAD_STATE, ZX_ERR_WRONG_TYPE
 from pyzircon.abi.task import (
     ZX_THREAD_STATE_BLOCKED,
     ZX_THREAD_STATE_DEAD,
@@ -67,6 +68,8 @@ def _process(thread: Thread, handle: Handle, process: Process) -> info.InfoProce
         flags |= info.ZX_INFO_PROCESS_FLAG_STARTED
     if process.state in (ProcessState.DYING, ProcessState.DEAD):
         flags |= info.ZX_INFO_PROCESS_FLAG_EXITED
+    if process.debug_exceptionate.has_valid_channel():
+        flags |= info.ZX_INFO_PROCESS_FLAG_DEBUGGER_ATTACHED
     return info.InfoProcess(
         return_code=process.return_code, start_time=process.start_time, flags=flags
     )
@@ -83,9 +86,20 @@ def _thread(thread: Thread, handle: Handle, target: Thread) -> info.InfoThread:
             if target.state is ThreadState.BLOCKED
             else _THREAD_STATES[target.state]
         ),
-        wait_exception_channel_type=0,
+        wait_exception_channel_type=target.exception_channel_type,
         cpu_affinity_mask=(0,) * 8,
     )
+
+
+def _thread_exception_report(thread: Thread, handle: Handle, target: Thread) -> ExceptionReport:
+    # The report exists only while a handler has the exception's handle.
+    exception = target.exception
+    if exception is None or exception.report is None:
+        raise ZxError(
+            ZX_ERR_BAD_STATE,
+            f"thread {target.name!r} (koid {target.koid}) is not in an exception",
+        )
+    return exception.report
 
 
 def _task_runtime(thread: Thread, handle: Handle, task: KernelObject) -> info.InfoTaskRuntime:
@@ -115,7 +129,7 @@ def _job(thread: Thread, handle: Handle, job: Job) -> info.InfoJob:
         return_code=job.return_code,
         exited=job.state is not JobState.READY,
         kill_on_oom=job.kill_on_oom,
-        debugger_attached=False,
+        debugger_attached=job.has_debugger(),
     )
 
 
@@ -172,6 +186,9 @@ TOPICS: dict[int, InfoTopic] = {
         "ZX_INFO_PROCESS_THREADS", Process, ZX_RIGHT_ENUMERATE, False, _process_threads
     ),
     info.ZX_INFO_THREAD: _topic("ZX_INFO_THREAD", Thread, ZX_RIGHT_INSPECT, True, _thread),
+    info.ZX_INFO_THREAD_EXCEPTION_REPORT: _topic(
+        "ZX_INFO_THREAD_EXCEPTION_REPORT", Thread, ZX_RIGHT_INSPECT, True, _thread_exception_report
+    ),
     info.ZX_INFO_TASK_RUNTIME: _topic(
         "ZX_INFO_TASK_RUNTIME", KernelObject, ZX_RIGHT_INSPECT, True, _task_runtime
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyzircon.abi import props as prop_ids
+from pyzircon.abi.exceptions import ZX_EXCEPTION_CHANNEL_TYPE_DEBUGGER
 from pyzircon.abi.info import ZX_INFO_HANDLE_VALID
 from pyzircon.abi.rights import (
     ZX_RIGHT_ENUMERATE,
@@ -14,6 +15,7 @@ from pyzircon.abi.rights import (
 )
 from pyzircon.abi.status import (
     ZX_ERR_ACCESS_DENIED,
+    ZX_ERR_BAD_STATE,
     ZX_ERR_BUFFER_TOO_SMALL,
     ZX_ERR_INVALID_ARGS,
     ZX_ERR_NOT_FOUND,
@@ -21,6 +23,7 @@ from pyzircon.abi.status import (
     ZX_ERR_WRONG_TYPE,
 )
 from pyzircon.errors import ZxError
+from pyzircon.kernel.objects.exception import ExceptionObject
 from pyzircon.kernel.objects.job import Job
 from pyzircon.kernel.objects.process import Process
 from pyzircon.kernel.objects.thread import Thread
@@ -44,6 +47,16 @@ INFO_TOPICS: dict[int, InfoTopic] = {**info_task.TOPICS, **info_vm.TOPICS}
 # ZX_ERR_NOT_SUPPORTED.
 _NAMED = (Process, Thread, Job, VmoDispatcher)
 
+_EXCEPTION_STATES = (
+    prop_ids.ZX_EXCEPTION_STATE_TRY_NEXT,
+    prop_ids.ZX_EXCEPTION_STATE_HANDLED,
+    prop_ids.ZX_EXCEPTION_STATE_THREAD_EXIT,
+)
+_EXCEPTION_STRATEGIES = (
+    prop_ids.ZX_EXCEPTION_STRATEGY_FIRST_CHANCE,
+    prop_ids.ZX_EXCEPTION_STRATEGY_SECOND_CHANCE,
+)
+
 
 @syscall
 def object_get_info(thread: Thread, handle: object, topic: object, capacity: object = None) -> Any:
@@ -56,7 +69,8 @@ def object_get_info(thread: Thread, handle: object, topic: object, capacity: obj
 
     Checks, in order:
     1. `topic` is known -> ZX_ERR_NOT_SUPPORTED
-    2. `handle` is valid -> ZX_ERR_BAD_HANDLE
+    2. `handle` is valid -> ZX_ERR_BAD_HANDLE (ZX_INFO_HANDLE_VALID alone does not apply
+       the caller's ZX_POL_BAD_HANDLE policy)
     3. the object has the topic's type -> ZX_ERR_WRONG_TYPE
     4. the handle has the topic's rights (usually ZX_RIGHT_INSPECT) -> ZX_ERR_ACCESS_DENIED
     5. the topic's own state checks (for example ZX_ERR_BAD_STATE): the kernel computes
@@ -69,7 +83,7 @@ def object_get_info(thread: Thread, handle: object, topic: object, capacity: obj
     if entry is None:
         raise ZxError(ZX_ERR_NOT_SUPPORTED, f"topic {topic_id:#x} is not supported")
 
-    target = get_handle(thread, handle)
+    target = get_handle(thread, handle, policy=topic_id != ZX_INFO_HANDLE_VALID)
     obj = target.obj
     if not isinstance(obj, entry.kind):
         raise ZxError(
@@ -103,7 +117,8 @@ def object_get_property(thread: Thread, handle: object, property: object) -> Any
     2. it has ZX_RIGHT_GET_PROPERTY -> ZX_ERR_ACCESS_DENIED
     3. `property` is a readable property that pyzircon serves -> ZX_ERR_NOT_SUPPORTED
        (ZX_PROP_JOB_KILL_ON_OOM can only be set)
-    4. the object has the property -> ZX_ERR_WRONG_TYPE
+    4. the object has the property -> ZX_ERR_WRONG_TYPE (ZX_PROP_EXCEPTION_STATE and
+       ZX_PROP_EXCEPTION_STRATEGY belong to exceptions)
     """
     target = get_handle(thread, handle)
     check_rights(target, ZX_RIGHT_GET_PROPERTY)
@@ -121,6 +136,15 @@ def object_get_property(thread: Thread, handle: object, property: object) -> Any
         return _as_process(obj, prop).shared_state.vdso_base_address
     if prop == prop_ids.ZX_PROP_VMO_CONTENT_SIZE:
         return get_content_size(obj)
+    if prop == prop_ids.ZX_PROP_EXCEPTION_STATE:
+        return _as_exception(obj, prop).disposition
+    if prop == prop_ids.ZX_PROP_EXCEPTION_STRATEGY:
+        second_chance = _as_exception(obj, prop).second_chance
+        return (
+            prop_ids.ZX_EXCEPTION_STRATEGY_SECOND_CHANCE
+            if second_chance
+            else prop_ids.ZX_EXCEPTION_STRATEGY_FIRST_CHANCE
+        )
     if prop == prop_ids.ZX_PROP_PROCESS_HW_TRACE_CONTEXT_ID:
         # DIVERGENCE(zircon): with the boot option kernel.enable-debugging-syscalls, Zircon
         # on x86-64 reports the page-table root (CR3) here. pyzircon has no page tables, so
@@ -149,8 +173,10 @@ def object_set_property(thread: Thread, handle: object, property: object, value:
        keeps a name (process, thread, job, VMO) -> ZX_ERR_NOT_SUPPORTED; any other
        property: the object has it -> ZX_ERR_WRONG_TYPE (ZX_PROP_VMO_CONTENT_SIZE first
        needs ZX_RIGHT_WRITE -> ZX_ERR_ACCESS_DENIED)
-    6. `value` fits the property (an address, or 0 or 1 for ZX_PROP_JOB_KILL_ON_OOM)
-       -> ZX_ERR_INVALID_ARGS
+    6. ZX_PROP_EXCEPTION_STRATEGY: the exception is being offered to a process debugger
+       channel -> ZX_ERR_BAD_STATE
+    7. `value` fits the property (an address; 0 or 1 for ZX_PROP_JOB_KILL_ON_OOM; a
+       ZX_EXCEPTION_STATE_* or ZX_EXCEPTION_STRATEGY_* value) -> ZX_ERR_INVALID_ARGS
     """
     if value is None:
         raise ZxError(ZX_ERR_INVALID_ARGS, "value must not be None (a null pointer)")
@@ -181,6 +207,35 @@ def object_set_property(thread: Thread, handle: object, property: object, value:
         flag = to_int(value, "kill-on-OOM flag", 0, 1, ZX_ERR_INVALID_ARGS)
         job.kill_on_oom = bool(flag)
         return
+    if prop == prop_ids.ZX_PROP_EXCEPTION_STATE:
+        exception = _as_exception(obj, prop)
+        state = to_u32(value, "exception state")
+        if state not in _EXCEPTION_STATES:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"exception state {state} is not ZX_EXCEPTION_STATE_TRY_NEXT, _HANDLED or "
+                "_THREAD_EXIT",
+            )
+        # After a kill the state is kept but no longer acts: the thread does not wait.
+        exception.disposition = state
+        return
+    if prop == prop_ids.ZX_PROP_EXCEPTION_STRATEGY:
+        exception = _as_exception(obj, prop)
+        if exception.thread.exception_channel_type != ZX_EXCEPTION_CHANNEL_TYPE_DEBUGGER:
+            raise ZxError(
+                ZX_ERR_BAD_STATE,
+                "only the process debugger's exception handle may set "
+                "ZX_PROP_EXCEPTION_STRATEGY",
+            )
+        strategy = to_u32(value, "exception strategy")
+        if strategy not in _EXCEPTION_STRATEGIES:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"exception strategy {strategy} is not ZX_EXCEPTION_STRATEGY_FIRST_CHANCE "
+                "or _SECOND_CHANCE",
+            )
+        exception.second_chance = strategy == prop_ids.ZX_EXCEPTION_STRATEGY_SECOND_CHANCE
+        return
     raise ZxError(
         ZX_ERR_NOT_SUPPORTED,
         f"property {prop} cannot be set: it does not exist, is read-only, or pyzircon "
@@ -191,6 +246,12 @@ def object_set_property(thread: Thread, handle: object, property: object, value:
 def _as_process(obj: object, prop: int) -> Process:
     if not isinstance(obj, Process):
         raise ZxError(ZX_ERR_WRONG_TYPE, f"property {prop} belongs to processes")
+    return obj
+
+
+def _as_exception(obj: object, prop: int) -> ExceptionObject:
+    if not isinstance(obj, ExceptionObject):
+        raise ZxError(ZX_ERR_WRONG_TYPE, f"property {prop} belongs to exceptions")
     return obj
 
 

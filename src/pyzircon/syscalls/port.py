@@ -14,6 +14,7 @@ from pyzircon.abi.ipc import (
     ZX_PORT_BIND_TO_INTERRUPT,
     PortPacket,
 )
+from pyzircon.abi.policy import ZX_POL_NEW_PORT
 from pyzircon.abi.rights import ZX_RIGHT_READ, ZX_RIGHT_WAIT, ZX_RIGHT_WRITE
 from pyzircon.abi.status import ZX_ERR_INVALID_ARGS, ZX_ERR_NOT_FOUND, ZX_ERR_NOT_SUPPORTED
 from pyzircon.errors import ZxError
@@ -22,6 +23,7 @@ from pyzircon.syscalls.clock import to_deadline
 from pyzircon.syscalls.common import (
     add_handle,
     check_rights,
+    enforce_policy,
     get_handle,
     get_object,
     syscall,
@@ -43,10 +45,10 @@ def port_create(thread: Thread, options: object) -> int:
     """zx_port_create: create a port.
 
     Checks, in order:
-    1. the caller's ZX_POL_NEW_PORT policy (not yet enforced)
+    1. the caller's ZX_POL_NEW_PORT policy -> ZX_ERR_ACCESS_DENIED
     2. `options` is 0 or ZX_PORT_BIND_TO_INTERRUPT -> ZX_ERR_INVALID_ARGS
     """
-    # TODO: enforce the caller's ZX_POL_NEW_PORT policy here once job policies exist.
+    enforce_policy(thread, ZX_POL_NEW_PORT)
     flags = to_u32(options, "options")
     if flags not in (0, ZX_PORT_BIND_TO_INTERRUPT):
         raise ZxError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyzircon.abi.policy import ZX_POL_NEW_PROCESS
 from pyzircon.abi.rights import (
     ZX_DEFAULT_PROCESS_RIGHTS,
     ZX_RIGHT_MANAGE_PROCESS,
@@ -17,6 +18,8 @@ from pyzircon.kernel.objects.thread import Thread
 from pyzircon.kernel.objects.vmar import ROOT_VMAR_RIGHTS, VmarDispatcher
 from pyzircon.kernel.sched.scheduler import ThreadExit
 from pyzircon.syscalls.common import (
+    bad_handle_policy,
+    enforce_policy,
     get_object,
     publish,
     syscall,
@@ -58,7 +61,7 @@ def process_create(thread: Thread, job: object, name: object, options: object) -
 
     Checks, in order:
     1. options is 0 or ZX_PROCESS_SHARED -> ZX_ERR_INVALID_ARGS
-    2. the caller's ZX_POL_NEW_PROCESS policy (not yet enforced)
+    2. the caller's ZX_POL_NEW_PROCESS policy (not the job's) -> ZX_ERR_ACCESS_DENIED
     3. `name` is str or bytes (None is a null pointer) -> ZX_ERR_INVALID_ARGS; longer
        names are cut to 31 bytes
     4. `job` is a job handle with ZX_RIGHT_MANAGE_PROCESS -> ZX_ERR_BAD_HANDLE,
@@ -71,7 +74,7 @@ def process_create(thread: Thread, job: object, name: object, options: object) -
             ZX_ERR_INVALID_ARGS, f"options must be 0 or ZX_PROCESS_SHARED, not {flags:#x}"
         )
 
-    # TODO: enforce the caller's ZX_POL_NEW_PROCESS policy here once job policies exist.
+    enforce_policy(thread, ZX_POL_NEW_PROCESS)
     process_name = to_name(name)
     parent = get_object(thread, job, Job, ZX_RIGHT_MANAGE_PROCESS)
 
@@ -93,7 +96,8 @@ def process_create_shared(
 
     Checks, in order:
     1. options == 0 -> ZX_ERR_INVALID_ARGS
-    2. the caller's ZX_POL_NEW_PROCESS policy (not yet enforced)
+    2. the caller's ZX_POL_NEW_PROCESS policy (not that of `shared_proc`'s job) ->
+       ZX_ERR_ACCESS_DENIED
     3. `name` is str or bytes -> ZX_ERR_INVALID_ARGS; longer names are cut to 31 bytes
     4. `shared_proc` is valid -> ZX_ERR_BAD_HANDLE
     5. it is a process -> ZX_ERR_WRONG_TYPE
@@ -105,7 +109,7 @@ def process_create_shared(
     if to_u32(options, "options") != 0:
         raise ZxError(ZX_ERR_INVALID_ARGS, f"options must be 0, not {options:#x}")
 
-    # TODO: enforce the caller's ZX_POL_NEW_PROCESS policy here once job policies exist.
+    enforce_policy(thread, ZX_POL_NEW_PROCESS)
     process_name = to_name(name)
 
     # DIVERGENCE(zircon): the newest kernel also requires ZX_RIGHT_GET_PROPERTY here; the
@@ -160,11 +164,14 @@ def process_start(
         raise
 
     if arg1_value is None:
+        bad_handle_policy(thread)
         raise ZxError(
             ZX_ERR_BAD_HANDLE, f"arg1 must be a handle value (an int), not {type(arg1).__name__}"
         )
-    # TODO: a bad arg1 value triggers the caller's ZX_POL_BAD_HANDLE policy once it exists.
     moved = table.detach(arg1_value) if arg1_value else None
+    if arg1_value and moved is None:
+        # The start goes on without a handle, but the lookup failed like any other.
+        bad_handle_policy(thread)
     arena = thread.kernel.handle_arena
 
     if new_thread.process is not target:

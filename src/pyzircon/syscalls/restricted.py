@@ -24,6 +24,7 @@ from pyzircon.abi.exceptions import (
     ZX_EXCP_UNDEFINED_INSTRUCTION,
 )
 from pyzircon.abi.layout import PAGE_SIZE
+from pyzircon.abi.policy import ZX_POL_NEW_VMO
 from pyzircon.abi.restricted import (
     RESTRICTED_EXCEPTION_REPORT_OFFSET,
     X86_64_STATE_SIZE,
@@ -46,7 +47,14 @@ from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.thread import Thread, ThreadState
 from pyzircon.kernel.objects.vmo import VmoDispatcher
 from pyzircon.kernel.vm.aspace import VmAspace
-from pyzircon.syscalls.common import add_handle, get_object, syscall, to_u32, to_u64
+from pyzircon.syscalls.common import (
+    add_handle,
+    enforce_policy,
+    get_object,
+    syscall,
+    to_u32,
+    to_u64,
+)
 
 # Virtual time a slice of guest code costs, in nanoseconds per instruction executed.
 NS_PER_INSTRUCTION: Final = 1
@@ -86,10 +94,11 @@ def restricted_bind_state(thread: Thread, options: object) -> int:
     Checks, in order:
     1. the machine is x86-64 -> ZX_ERR_NOT_SUPPORTED
     2. `options` is 0 -> ZX_ERR_INVALID_ARGS
+    3. the caller's ZX_POL_NEW_VMO policy -> ZX_ERR_ACCESS_DENIED
     """
     _check_architecture(thread)
     _check_options(options)
-    # TODO: the caller's ZX_POL_NEW_VMO policy is checked here once job policies exist.
+    enforce_policy(thread, ZX_POL_NEW_VMO)
 
     vmo = VmoDispatcher.create(thread.kernel, PAGE_SIZE, resizable=False)
     # The kernel commits and pins the page, because it writes registers there on exit.

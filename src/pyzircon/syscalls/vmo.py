@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from pyzircon.abi.layout import PAGE_SIZE
+from pyzircon.abi.policy import ZX_POL_AMBIENT_MARK_VMO_EXEC
 from pyzircon.abi.rights import (
     ZX_RIGHT_DUPLICATE,
     ZX_RIGHT_EXECUTE,
@@ -63,6 +64,7 @@ from pyzircon.kernel.vm.vmo import VMO_MAX_SIZE, VmObjectPaged
 from pyzircon.syscalls.common import (
     U64_MAX,
     add_handle,
+    enforce_policy,
     get_handle,
     get_object,
     syscall,
@@ -447,7 +449,9 @@ def vmo_replace_as_executable(thread: Thread, handle: object, vmex: object) -> i
 
     Checks, in order:
     1. `vmex` is ZX_HANDLE_INVALID: ZX_ERR_BAD_HANDLE for a value that names no handle,
-       ZX_ERR_WRONG_TYPE for any other object; the status is held until check 3
+       ZX_ERR_WRONG_TYPE for any other object; with ZX_HANDLE_INVALID, the caller's
+       ZX_POL_AMBIENT_MARK_VMO_EXEC policy -> ZX_ERR_ACCESS_DENIED; the status is held
+       until check 3
     2. `handle` is valid -> ZX_ERR_BAD_HANDLE (nothing is closed)
     3. `handle` is a VMO -> ZX_ERR_BAD_HANDLE (the source is closed); then the status
        of check 1
@@ -461,9 +465,12 @@ def vmo_replace_as_executable(thread: Thread, handle: object, vmex: object) -> i
             vmex_error = ZxError(ZX_ERR_WRONG_TYPE, f"vmex {vmex!r} is not a VMEX resource")
         except ZxError as error:
             vmex_error = error
-    # TODO: with job policies, a ZX_HANDLE_INVALID vmex is checked against the caller's
-    # ZX_POL_AMBIENT_MARK_VMO_EXEC policy here (deny, exception or kill); until then the
-    # policy always allows.
+    else:
+        # With a ZX_HANDLE_INVALID vmex, the caller's job policy decides in place of a resource.
+        try:
+            enforce_policy(thread, ZX_POL_AMBIENT_MARK_VMO_EXEC)
+        except ZxError as error:
+            vmex_error = error
 
     table = thread.process.handle_table
     get_handle(thread, handle)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Final
 
+from pyzircon.abi.exceptions import ZX_EXCP_POLICY_CODE_CHANNEL_FULL_WRITE
 from pyzircon.abi.objtypes import ZX_OBJ_TYPE_CHANNEL
 from pyzircon.abi.rights import ZX_DEFAULT_CHANNEL_RIGHTS
 from pyzircon.abi.signals import (
@@ -36,6 +37,7 @@ from pyzircon.abi.status import (
 )
 from pyzircon.abi.task import ZX_THREAD_STATE_BLOCKED_CHANNEL
 from pyzircon.errors import ZxError
+from pyzircon.kernel.current import current_thread
 from pyzircon.kernel.objects.peered import PeeredObject
 from pyzircon.kernel.objects.wait import Wakeup, block
 
@@ -126,9 +128,9 @@ class Channel(PeeredObject):
     def _enqueue(self, message: Message) -> None:
         self.messages.append(message)
         if len(self.messages) > MAX_PENDING_MESSAGES:
-            # TODO: Zircon raises a ZX_EXCP_POLICY_CODE_CHANNEL_FULL_WRITE policy exception
-            # on the writing thread here (the message is still queued).
-            pass
+            # The message is still queued; the writing thread gets a policy exception
+            # when its syscall returns.
+            current_thread().signal_policy_exception(ZX_EXCP_POLICY_CODE_CHANNEL_FULL_WRITE)
         self.update_signals(set_=ZX_CHANNEL_READABLE)
 
     def _deliver_to_caller(self, message: Message) -> bool:

@@ -4,6 +4,11 @@ A job is READY until it is killed; while KILLING it kills its child jobs and pro
 accepts no new children; once empty it is DEAD and asserts ZX_JOB_TERMINATED. A job also
 leaves the tree when its last handle closes while it has no children. A job holds its live
 processes, so a started process with no handles stays reachable through its job.
+
+A job has a policy (kernel/objects/policy.py): a child job starts with a copy of its
+parent's, a process with a copy of its job's, and zx_job_set_policy changes it only while
+the job has no children. A job also has an exception channel slot and up to
+ZX_EXCEPTION_CHANNEL_JOB_DEBUGGER_MAX_COUNT debugger ones, shut down when it dies.
 """
 
 from __future__ import annotations
@@ -11,6 +16,11 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
+from pyzircon.abi.exceptions import (
+    ZX_EXCEPTION_CHANNEL_JOB_DEBUGGER_MAX_COUNT,
+    ZX_EXCEPTION_CHANNEL_TYPE_JOB,
+    ZX_EXCEPTION_CHANNEL_TYPE_JOB_DEBUGGER,
+)
 from pyzircon.abi.objtypes import ZX_OBJ_TYPE_JOB
 from pyzircon.abi.rights import ZX_DEFAULT_JOB_RIGHTS
 from pyzircon.abi.signals import (
@@ -19,13 +29,16 @@ from pyzircon.abi.signals import (
     ZX_JOB_NO_PROCESSES,
     ZX_JOB_TERMINATED,
 )
-from pyzircon.abi.status import ZX_ERR_BAD_STATE, ZX_ERR_OUT_OF_RANGE
+from pyzircon.abi.status import ZX_ERR_ALREADY_BOUND, ZX_ERR_BAD_STATE, ZX_ERR_OUT_OF_RANGE
 from pyzircon.abi.task import ROOT_JOB_MAX_HEIGHT
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.objects.exceptionate import Exceptionate
+from pyzircon.kernel.objects.policy import BasicPolicyEntry, JobPolicy, TimerSlack
 from pyzircon.kernel.sched.scheduler import TaskRuntime
 
 if TYPE_CHECKING:
+    from pyzircon.kernel.objects.channel import Channel
     from pyzircon.kernel.objects.process import Process
     from pyzircon.machine import Kernel
 
@@ -56,6 +69,10 @@ class Job(KernelObject):
         self.processes: list[Process] = []
         # Run and queue time of the processes and child jobs that have left the tree.
         self.departed_runtime = TaskRuntime()
+        self.policy: JobPolicy = JobPolicy() if parent is None else parent.policy.copy()
+        self.exceptionate = Exceptionate(ZX_EXCEPTION_CHANNEL_TYPE_JOB)
+        # Debugger channels, oldest first; each gets ZX_EXCP_PROCESS_STARTING in turn.
+        self.debug_exceptionates: list[Exceptionate] = []
 
     def related_koid(self) -> int:
         return self.parent.koid if self.parent is not None else 0
@@ -129,6 +146,69 @@ class Job(KernelObject):
             total.add(job.runtime())
         return total
 
+    # Policy.
+
+    def check_can_set_policy(self) -> None:
+        """Raise ZX_ERR_BAD_STATE while the job has child jobs or processes.
+
+        A process's policy is a copy taken when it was created, so changing the job's
+        policy under live children would make the two disagree.
+        """
+        if self.processes or self.jobs:
+            raise ZxError(
+                ZX_ERR_BAD_STATE,
+                f"job koid {self.koid} has child jobs or processes: its policy cannot change",
+            )
+
+    def set_basic_policy(self, mode: int, entries: list[BasicPolicyEntry]) -> None:
+        """Merge basic policy entries; raises ZX_ERR_BAD_STATE while the job has children.
+
+        The entries' own errors are JobPolicy.add_basic's.
+        """
+        self.check_can_set_policy()
+        self.policy.add_basic(mode, entries)
+
+    def set_timer_slack(self, min_slack_ns: int, mode: int) -> None:
+        """Set the timer slack: at least `min_slack_ns` and at least the current amount.
+
+        Raises ZX_ERR_BAD_STATE while the job has children. The caller checks the values.
+        """
+        self.check_can_set_policy()
+        amount = max(self.policy.timer_slack.amount_ns, min_slack_ns)
+        self.policy.timer_slack = TimerSlack(amount, mode)
+
+    # Exception channels.
+
+    def add_debug_channel(self, endpoint: Channel, thread_rights: int, process_rights: int) -> None:
+        """Bind one more debugger channel.
+
+        Raises ZX_ERR_BAD_STATE once the job is dead, then ZX_ERR_ALREADY_BOUND when
+        ZX_EXCEPTION_CHANNEL_JOB_DEBUGGER_MAX_COUNT channels with a reader are bound.
+        """
+        if self.state is JobState.DEAD:
+            raise ZxError(ZX_ERR_BAD_STATE, f"job koid {self.koid} is dead")
+        # Channels whose reader closed free their place.
+        live = []
+        for exceptionate in self.debug_exceptionates:
+            if exceptionate.has_valid_channel():
+                live.append(exceptionate)
+            else:
+                exceptionate.release_endpoint()
+        self.debug_exceptionates = live
+        if len(live) >= ZX_EXCEPTION_CHANNEL_JOB_DEBUGGER_MAX_COUNT:
+            # NOTE: the status of this case was not read in a kernel source; RFC-0178
+            # describes the limit as a change from returning ZX_ERR_ALREADY_BOUND.
+            raise ZxError(
+                ZX_ERR_ALREADY_BOUND,
+                f"job koid {self.koid} already has {len(live)} debugger exception channels",
+            )
+        exceptionate = Exceptionate(ZX_EXCEPTION_CHANNEL_TYPE_JOB_DEBUGGER)
+        exceptionate.set_channel(endpoint, thread_rights, process_rights)
+        self.debug_exceptionates.append(exceptionate)
+
+    def has_debugger(self) -> bool:
+        return any(exceptionate.has_valid_channel() for exceptionate in self.debug_exceptionates)
+
     # Ending.
 
     def kill(self, return_code: int) -> None:
@@ -157,6 +237,9 @@ class Job(KernelObject):
 
     def _finish_dead(self) -> None:
         self.state = JobState.DEAD
+        self.exceptionate.shutdown()
+        for exceptionate in self.debug_exceptionates:
+            exceptionate.shutdown()
         self.update_signals(set_=ZX_JOB_TERMINATED)
         if self.parent is not None:
             self.parent.remove_job(self)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Final, NamedTuple
 
+from pyzircon.abi.exceptions import ZX_EXCP_POLICY_CODE_PORT_TOO_MANY_PACKETS
 from pyzircon.abi.ipc import (
     ZX_PKT_TYPE_SIGNAL_ONE,
     ZX_PKT_TYPE_USER,
@@ -32,6 +33,7 @@ from pyzircon.abi.rights import ZX_DEFAULT_PORT_RIGHTS
 from pyzircon.abi.status import ZX_ERR_SHOULD_WAIT, ZX_OK
 from pyzircon.abi.task import ZX_THREAD_STATE_BLOCKED_PORT
 from pyzircon.errors import ZxError
+from pyzircon.kernel.current import current_thread
 from pyzircon.kernel.objects.base import KernelObject, SignalObserver
 from pyzircon.kernel.objects.wait import WaitQueue, Wakeup, block
 
@@ -118,8 +120,8 @@ class Port(KernelObject):
     def queue_user(self, packet: PortPacket) -> None:
         """Queue a user packet; raises ZX_ERR_SHOULD_WAIT when the port is full."""
         if self._user_packets > MAX_USER_PACKETS:
-            # TODO: Zircon also raises a ZX_EXCP_POLICY_CODE_PORT_TOO_MANY_PACKETS policy
-            # exception on the calling thread here; the caller sees the exception.
+            # The calling thread also gets a policy exception when its syscall returns.
+            current_thread().signal_policy_exception(ZX_EXCP_POLICY_CODE_PORT_TOO_MANY_PACKETS)
             raise ZxError(
                 ZX_ERR_SHOULD_WAIT,
                 f"port koid {self.koid} already holds {self._user_packets} user packets",

@@ -10,6 +10,12 @@ A process is one of three kinds:
 In normal mode a member sees both parts: an address in its restricted range resolves in
 the restricted address space, any other in the shared one. The prototype sees the shared
 part only.
+
+A process keeps a copy of its job's policy, taken when it is created; the syscalls it
+makes are checked against that copy (`enforce_basic_policy`). It has an exception channel
+slot and a debugger one, shut down when it dies. A process made critical to a job kills
+that job when it dies (with ZX_JOB_CRITICAL_PROCESS_RETCODE_NONZERO, only when its return
+code is not 0).
 """
 
 from __future__ import annotations
@@ -17,13 +23,37 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
+from pyzircon.abi.exceptions import (
+    POLICY_CONDITION_EXCEPTION_CODES,
+    ZX_EXCEPTION_CHANNEL_TYPE_DEBUGGER,
+    ZX_EXCEPTION_CHANNEL_TYPE_PROCESS,
+)
 from pyzircon.abi.objtypes import ZX_OBJ_TYPE_PROCESS
+from pyzircon.abi.policy import (
+    ZX_POL_ACTION_ALLOW,
+    ZX_POL_ACTION_ALLOW_EXCEPTION,
+    ZX_POL_ACTION_DENY,
+    ZX_POL_ACTION_DENY_EXCEPTION,
+    ZX_POL_ACTION_KILL,
+)
 from pyzircon.abi.rights import ZX_DEFAULT_PROCESS_RIGHTS
 from pyzircon.abi.signals import ZX_PROCESS_TERMINATED
-from pyzircon.abi.status import ZX_ERR_BAD_STATE, ZX_ERR_INVALID_ARGS
+from pyzircon.abi.status import (
+    ZX_ERR_ACCESS_DENIED,
+    ZX_ERR_ALREADY_BOUND,
+    ZX_ERR_BAD_STATE,
+    ZX_ERR_INVALID_ARGS,
+    ZX_OK,
+)
+from pyzircon.abi.task import (
+    ZX_TASK_RETCODE_CRITICAL_PROCESS_KILL,
+    ZX_TASK_RETCODE_POLICY_KILL,
+)
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.objects.exceptionate import Exceptionate
 from pyzircon.kernel.objects.handle_table import HandleTable
+from pyzircon.kernel.objects.policy import condition_name
 from pyzircon.kernel.objects.shareable import ShareableProcessState
 from pyzircon.kernel.objects.thread import Thread, ThreadEntry, ThreadState
 from pyzircon.kernel.objects.vmar import VmarDispatcher
@@ -84,6 +114,11 @@ class Process(KernelObject):
         self.debug_addr = 0
         self.break_on_load = 0
         self.critical_to_job: Job | None = None
+        # With ZX_JOB_CRITICAL_PROCESS_RETCODE_NONZERO, a return code of 0 spares the job.
+        self.critical_retcode_nonzero = False
+        self.policy = job.policy.copy()
+        self.exceptionate = Exceptionate(ZX_EXCEPTION_CHANNEL_TYPE_PROCESS)
+        self.debug_exceptionate = Exceptionate(ZX_EXCEPTION_CHANNEL_TYPE_DEBUGGER)
         # Handle values the runtime helpers (zx.process_self() and friends) return,
         # created on first use as a launcher would have passed them.
         self.runtime_handles: dict[str, int] = {}
@@ -176,6 +211,10 @@ class Process(KernelObject):
     def related_koid(self) -> int:
         return self.job.koid
 
+    def is_alive(self) -> bool:
+        """Return whether the process is neither dying nor dead."""
+        return self.state in (ProcessState.INITIAL, ProcessState.RUNNING)
+
     def describe(self) -> str:
         return f"{self.name!r} {self.kind.value} {self.state.value}"
 
@@ -245,6 +284,52 @@ class Process(KernelObject):
             total.add(scheduler.runtime_of(thread))
         return total
 
+    # Policy.
+
+    def enforce_basic_policy(self, condition: int, thread: Thread) -> int:
+        """Apply this process's action for ZX_POL_* `condition` to a syscall by `thread`.
+
+        Returns ZX_OK (ALLOW, ALLOW_EXCEPTION) or ZX_ERR_ACCESS_DENIED (DENY,
+        DENY_EXCEPTION, KILL). The exception actions make `thread` raise
+        ZX_EXCP_POLICY_ERROR when its syscall returns; KILL kills the process with
+        ZX_TASK_RETCODE_POLICY_KILL, so the syscall never returns.
+        """
+        action = self.policy.action(condition)
+        if action == ZX_POL_ACTION_ALLOW:
+            return ZX_OK
+        if action == ZX_POL_ACTION_DENY:
+            return ZX_ERR_ACCESS_DENIED
+        if action in (ZX_POL_ACTION_ALLOW_EXCEPTION, ZX_POL_ACTION_DENY_EXCEPTION):
+            thread.signal_policy_exception(POLICY_CONDITION_EXCEPTION_CODES[condition])
+            return ZX_OK if action == ZX_POL_ACTION_ALLOW_EXCEPTION else ZX_ERR_ACCESS_DENIED
+        assert action == ZX_POL_ACTION_KILL, f"{condition_name(condition)}: action {action}"
+        self.kill(ZX_TASK_RETCODE_POLICY_KILL)
+        return ZX_ERR_ACCESS_DENIED
+
+    def set_critical_to_job(self, job: Job, retcode_nonzero: bool) -> None:
+        """Kill `job` when this process dies.
+
+        Raises ZX_ERR_ALREADY_BOUND when the process is already critical to a job, then
+        ZX_ERR_INVALID_ARGS when `job` is neither its job nor an ancestor of it.
+        """
+        if self.critical_to_job is not None:
+            raise ZxError(
+                ZX_ERR_ALREADY_BOUND,
+                f"process {self.name!r} (koid {self.koid}) is already critical to job "
+                f"koid {self.critical_to_job.koid}",
+            )
+        ancestor: Job | None = self.job
+        while ancestor is not None and ancestor is not job:
+            ancestor = ancestor.parent
+        if ancestor is None:
+            raise ZxError(
+                ZX_ERR_INVALID_ARGS,
+                f"job koid {job.koid} is not the job of process {self.name!r} "
+                f"(koid {self.koid}) or an ancestor of it",
+            )
+        self.critical_to_job = job
+        self.critical_retcode_nonzero = retcode_nonzero
+
     # Suspension.
 
     def suspend(self) -> None:
@@ -308,7 +393,8 @@ class Process(KernelObject):
         """The DEAD transition, in Zircon's order."""
         self.set_state(ProcessState.DEAD)
 
-        # TODO: exception and debugger channels are shut down here once they exist.
+        self.exceptionate.shutdown()
+        self.debug_exceptionate.shutdown()
         if self.restricted_aspace is not None:
             self.restricted_aspace.destroy()
 
@@ -316,6 +402,10 @@ class Process(KernelObject):
         self.update_signals(set_=ZX_PROCESS_TERMINATED)
         self.job.remove_process(self)
         self.kernel.on_process_dead(self)
+
+        job = self.critical_to_job
+        if job is not None and (not self.critical_retcode_nonzero or self.return_code != 0):
+            job.kill(ZX_TASK_RETCODE_CRITICAL_PROCESS_KILL)
 
     def on_zero_handles(self) -> None:
         # A started process lives on through its threads; an unstarted one can never run.

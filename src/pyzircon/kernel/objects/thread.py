@@ -9,6 +9,12 @@ A thread is suspended while its `suspend_count` (suspend tokens on it and on its
 is above zero. It stops at its next kernel entry, or at once when it is blocked, and
 then is SUSPENDED with ZX_THREAD_SUSPENDED asserted; a blocked syscall resumes its wait
 afterwards with the same deadline, as the vDSO retries it on Zircon.
+
+Before a started thread runs guest code it reports ZX_EXCP_THREAD_STARTING to its
+process's debugger channel (and the first thread of a process ZX_EXCP_PROCESS_STARTING
+to its jobs' debugger channels); on its way out it is DYING and reports
+ZX_EXCP_THREAD_EXITING. A Python exception that escapes guest code is a ZX_EXCP_GENERAL
+exception. kernel/objects/exception.py delivers these and every other exception.
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from greenlet import greenlet
 
+from pyzircon.abi.exceptions import (
+    ZX_EXCEPTION_CHANNEL_TYPE_NONE,
+    ZX_EXCEPTION_CHANNEL_TYPE_THREAD,
+    ZX_EXCP_GENERAL,
+)
 from pyzircon.abi.objtypes import ZX_OBJ_TYPE_THREAD
 from pyzircon.abi.rights import ZX_DEFAULT_THREAD_RIGHTS
 from pyzircon.abi.signals import ZX_THREAD_RUNNING, ZX_THREAD_SUSPENDED, ZX_THREAD_TERMINATED
@@ -28,10 +39,12 @@ from pyzircon.abi.status import ZX_ERR_BAD_STATE
 from pyzircon.abi.task import ZX_TASK_RETCODE_EXCEPTION_KILL, ZX_THREAD_STATE_BLOCKED_SLEEPING
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.base import KernelObject
+from pyzircon.kernel.objects.exceptionate import Exceptionate
 from pyzircon.kernel.objects.restricted import RestrictedThreadState
 from pyzircon.kernel.sched.scheduler import TaskRuntime, ThreadExit
 
 if TYPE_CHECKING:
+    from pyzircon.kernel.objects.exception import ExceptionObject
     from pyzircon.kernel.objects.process import Process
 
 log = logging.getLogger("pyzircon.kernel")
@@ -88,6 +101,14 @@ class Thread(KernelObject):
         self.runtime = TaskRuntime()
         # Suspend tokens on this thread plus one while its process is suspended.
         self.suspend_count = 0
+        self.exceptionate = Exceptionate(ZX_EXCEPTION_CHANNEL_TYPE_THREAD)
+        # The exception being offered to a handler now, for ZX_INFO_THREAD_EXCEPTION_REPORT.
+        self.exception: ExceptionObject | None = None
+        # The channel type of the last exception offer, as ZX_INFO_THREAD reports it.
+        self.exception_channel_type = ZX_EXCEPTION_CHANNEL_TYPE_NONE
+        # (synth_code, synth_data) of a policy exception raised when the current syscall
+        # returns, or None.
+        self.policy_exception: tuple[int, int] | None = None
 
     def related_koid(self) -> int:
         return self.process.koid
@@ -133,6 +154,7 @@ class Thread(KernelObject):
         try:
             if self.kill_pending:
                 raise ThreadExit
+            exceptions().notify_thread_starting(self)
             # A thread started while suspended stops before running any guest code.
             self.check_suspend()
             arg1, arg2 = self.args
@@ -148,7 +170,24 @@ class Thread(KernelObject):
             self.finish_exit()
 
     def _report_crash(self, error: BaseException) -> None:
+        """Offer an uncaught guest exception to the exception handlers as ZX_EXCP_GENERAL.
+
+        Unless a handler takes it (ZX_EXCEPTION_STATE_HANDLED, or THREAD_EXIT while the
+        process lives on), the crash is recorded and the process is killed with
+        ZX_TASK_RETCODE_EXCEPTION_KILL. The thread ends either way.
+        """
         text = "".join(traceback.format_exception(error))
+        if self._offer_crash():
+            log.warning(
+                "exception in thread %r (koid %d) of process %r (koid %d) was taken by an "
+                "exception handler; the thread ends:\n%s",
+                self.name,
+                self.koid,
+                self.process.name,
+                self.process.koid,
+                text,
+            )
+            return
         log.error(
             "unhandled exception in thread %r (koid %d) of process %r (koid %d); "
             "killing the process:\n%s",
@@ -160,6 +199,22 @@ class Thread(KernelObject):
         )
         self.kernel.record_guest_crash(self, error)
         self.process.kill(ZX_TASK_RETCODE_EXCEPTION_KILL)
+
+    def _offer_crash(self) -> bool:
+        """Deliver ZX_EXCP_GENERAL for a crash; return whether a handler took it."""
+        if self.kill_pending:
+            return False
+        exception = exceptions()
+        report = exception.synthetic_report(ZX_EXCP_GENERAL)
+        try:
+            outcome = exception.deliver(self, ZX_EXCP_GENERAL, report)
+        except ThreadExit:
+            # A handler chose THREAD_EXIT, or the process was killed meanwhile.
+            return self.process.is_alive()
+        # DIVERGENCE(zircon): Zircon resumes a thread whose exception was marked
+        # ZX_EXCEPTION_STATE_HANDLED. A Python exception has already unwound the guest
+        # code, so there is nothing to resume and the thread ends instead.
+        return bool(outcome is exception.Outcome.RESUMED)
 
     def describe_wait(self) -> str:
         who = (
@@ -235,6 +290,7 @@ class Thread(KernelObject):
             return
         if self.state is ThreadState.INITIAL:
             self.set_state(ThreadState.DEAD)
+            self.exceptionate.shutdown()
             self.update_signals(clear=ZX_THREAD_RUNNING, set_=ZX_THREAD_TERMINATED)
             return
         self.kill_pending = True
@@ -243,11 +299,15 @@ class Thread(KernelObject):
             self.kernel.scheduler.make_runnable(self)
 
     def finish_exit(self) -> None:
-        """Leave the scheduler and the process: the thread is DEAD."""
+        """Leave the scheduler and the process: the thread is DYING, then DEAD."""
         if self.state is ThreadState.DEAD:
             return
+        self.set_state(ThreadState.DYING)
+        exceptions().notify_thread_exiting(self)
         self.kernel.scheduler.forget(self)
         self.set_state(ThreadState.DEAD)
+        # The reader of the thread's exception channel gets ZX_CHANNEL_PEER_CLOSED.
+        self.exceptionate.shutdown()
         # A dead thread's restricted-mode state VMO is no longer bound.
         self.restricted.unbind()
         # An exiting thread owns no futex any more.
@@ -258,6 +318,10 @@ class Thread(KernelObject):
         self.kernel.on_thread_dead(self)
         self.process.remove_thread(self)
 
+    def signal_policy_exception(self, code: int, data: int = 0) -> None:
+        """Raise ZX_EXCP_POLICY_ERROR with `code` when the current syscall returns."""
+        self.policy_exception = (code, data)
+
     def check_kill(self) -> None:
         """Unwind now if the thread was killed (called at the end of each kernel entry)."""
         if self.kill_pending:
@@ -267,3 +331,10 @@ class Thread(KernelObject):
         # An unstarted thread with no handles can never run.
         if self.state is ThreadState.INITIAL:
             self.kill()
+
+
+def exceptions() -> Any:
+    """Return the exception module, which builds on this one (so it is imported late)."""
+    from pyzircon.kernel.objects import exception
+
+    return exception
