@@ -464,6 +464,7 @@ CREATIONS = {
         lambda: zx.process_create(zx.job_default(), "p", 0),
     ),
     "restricted_bind_state": (zx.ZX_POL_NEW_VMO, lambda: zx.restricted_bind_state(0)),
+    "vmo_create": (zx.ZX_POL_NEW_VMO, lambda: zx.vmo_create(4096, 0)),
     "task_create_exception_channel": (
         zx.ZX_POL_NEW_CHANNEL,
         lambda: zx.task_create_exception_channel(zx.thread_self(), 0),
@@ -866,3 +867,12 @@ def test_killed_child_reports_policy_kill_to_job():
     info = run_guest(body)
     assert info.return_code == zx.ZX_TASK_RETCODE_POLICY_KILL
     assert info.flags & zx.ZX_INFO_PROCESS_FLAG_EXITED
+
+
+def test_vmo_create_policy_before_options() -> None:
+    def body() -> int:
+        return outcome_in(
+            job_with_policy([deny(zx.ZX_POL_NEW_VMO)]), lambda: zx.vmo_create(1, 1 << 31)
+        )
+
+    assert run_guest(body) == zx.ZX_ERR_ACCESS_DENIED

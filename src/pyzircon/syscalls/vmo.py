@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from pyzircon.abi.layout import PAGE_SIZE
-from pyzircon.abi.policy import ZX_POL_AMBIENT_MARK_VMO_EXEC
+from pyzircon.abi.policy import ZX_POL_AMBIENT_MARK_VMO_EXEC, ZX_POL_NEW_VMO
 from pyzircon.abi.rights import (
     ZX_RIGHT_DUPLICATE,
     ZX_RIGHT_EXECUTE,
@@ -109,11 +109,14 @@ def vmo_create(thread: Thread, size: object, options: object) -> int:
     content size (ZX_PROP_VMO_CONTENT_SIZE) is `size` itself.
 
     Checks, in order:
-    1. `options` has only known bits -> ZX_ERR_INVALID_ARGS
-    2. `size` is a 64-bit count that rounds up to at most the maximum VMO size
+    1. the caller's ZX_POL_NEW_VMO policy allows it -> ZX_ERR_ACCESS_DENIED (or the
+       policy's kill or exception)
+    2. `options` has only known bits -> ZX_ERR_INVALID_ARGS
+    3. `size` is a 64-bit count that rounds up to at most the maximum VMO size
        -> ZX_ERR_INVALID_ARGS (not a count) or ZX_ERR_OUT_OF_RANGE
-    3. ZX_VMO_DISCARDABLE and ZX_VMO_UNBOUNDED -> ZX_ERR_NOT_SUPPORTED (see below)
+    4. ZX_VMO_DISCARDABLE and ZX_VMO_UNBOUNDED -> ZX_ERR_NOT_SUPPORTED (see below)
     """
+    enforce_policy(thread, ZX_POL_NEW_VMO)
     flags = to_u32(options, "options")
     if flags & ~_CREATE_OPTIONS:
         raise ZxError(ZX_ERR_INVALID_ARGS, f"unknown VMO options {flags & ~_CREATE_OPTIONS:#x}")
