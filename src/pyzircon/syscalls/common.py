@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from pyzircon.abi.objtypes import OBJ_TYPE_NAMES
 from pyzircon.abi.policy import ZX_POL_BAD_HANDLE
 from pyzircon.abi.props import ZX_MAX_NAME_LEN
 from pyzircon.abi.status import (
@@ -84,7 +85,7 @@ def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
                 )
             raise
         except TypeError as failure:
-            _reraise_if_binding_error(signature, thread, args, kwargs)
+            _reraise_if_binding_error(name, signature, thread, args, kwargs)
             error = _internal_error(kernel, name, failure)
         except Exception as failure:  # noqa: BLE001 - the one conversion point
             error = _internal_error(kernel, name, failure)
@@ -121,14 +122,28 @@ def syscall(impl: Callable[Concatenate[Thread, P], R]) -> Callable[P, R]:
         return result  # type: ignore[no-any-return]
 
     entry.__doc__ = impl.__doc__
+    # help() and inspect show the guest-facing parameters, without the calling thread.
+    parameters = list(signature.parameters.values())[1:]
+    entry.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     return entry
 
 
 def _reraise_if_binding_error(
-    signature: inspect.Signature, thread: Thread, args: tuple[Any, ...], kwargs: dict[str, Any]
+    name: str,
+    signature: inspect.Signature,
+    thread: Thread,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> None:
-    """Re-raise the TypeError of a call with the wrong number or names of arguments."""
-    signature.bind(thread, *args, **kwargs)
+    """Raise TypeError, naming the syscall, for a call with wrong argument numbers or names.
+
+    Python's own call binding rejects such a call before any kernel check could run.
+    """
+    try:
+        signature.bind(thread, *args, **kwargs)
+    except TypeError as failure:
+        public = signature.replace(parameters=list(signature.parameters.values())[1:])
+        raise TypeError(f"zx.{name}{public}: {failure}") from None
 
 
 def _internal_error(kernel: Any, name: str, failure: BaseException) -> ZxError:
@@ -205,7 +220,8 @@ def get_object(thread: Thread, value: object, kind: type[T], rights: int) -> T:
     if not isinstance(obj, kind):
         raise ZxError(
             ZX_ERR_WRONG_TYPE,
-            f"handle {value:#x} is a {obj.type_name}, not a {kind.__name__.lower()}",
+            f"handle {value:#x} is a {obj.type_name}, not a "
+            f"{OBJ_TYPE_NAMES.get(kind.obj_type, kind.__name__.lower())}",
         )
     check_rights(handle, rights)
     return obj
