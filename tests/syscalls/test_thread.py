@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guest_tasks import foreign_handle, kill_and_wait, park, start, wait_until, wait_until_dead
-from pyzircon import zx
+from pyzircon import Kernel, zx
 from pyzircon.abi.layout import LAYOUTS
 from support import expect_status, run_guest
 
@@ -409,3 +409,21 @@ def test_info_thread_sleeping_state() -> None:
         return state
 
     assert run_guest(body) == zx.ZX_THREAD_STATE_BLOCKED_SLEEPING
+
+
+@pytest.mark.parametrize(("result", "expected"), [(None, 0), (7, 7), (-5, -5), (True, 1)])
+def test_main_result_is_return_code(result, expected):
+    assert Kernel().run(lambda: result) == expected
+
+
+@pytest.mark.parametrize("result", ["str", 3.5, 1 << 70, -(1 << 64)])
+def test_main_bad_result_kills_process(result):
+    with pytest.raises((TypeError, ValueError)):
+        Kernel().run(lambda: result)
+
+
+@pytest.mark.parametrize(("code", "expected"), [(None, 0), (3, 3), ("bye", 1), (1 << 70, 1)])
+def test_sys_exit_in_guest_ends_process(code, expected):
+    import sys
+
+    assert Kernel().run(lambda: sys.exit(code)) == expected

@@ -150,7 +150,6 @@ class Thread(KernelObject):
 
     def _main(self) -> None:
         assert self.entry is not None
-        return_code = 0
         try:
             if self.kill_pending:
                 raise ThreadExit
@@ -160,10 +159,19 @@ class Thread(KernelObject):
             arg1, arg2 = self.args
             result = self.entry(arg1, arg2)
             if self.initial:
-                return_code = result if isinstance(result, int) else 0
-                self.process.exit(return_code)
+                self.process.exit(_return_code(result, "returned"))
         except ThreadExit:
             pass
+        except SystemExit as exit_request:
+            # sys.exit() in guest code ends the process, as exit() in a Fuchsia program
+            # does through zx_process_exit. A message instead of a code means failure.
+            code = exit_request.code
+            try:
+                return_code = _return_code(code, "passed to sys.exit")
+            except (TypeError, ValueError):
+                log.error("%s", code)
+                return_code = 1
+            self.process.exit(return_code)
         except BaseException as error:  # noqa: BLE001 - guest code may raise anything
             self._report_crash(error)
         finally:
@@ -338,3 +346,29 @@ def exceptions() -> Any:
     from pyzircon.kernel.objects import exception
 
     return exception
+
+
+_I64_MIN = -(1 << 63)
+_I64_MAX = (1 << 63) - 1
+
+
+def _return_code(result: object, how: str) -> int:
+    """Convert what a first thread's entry produced into a process return code.
+
+    None means 0, as a Python function without `return` does. Anything else must be an
+    int that fits the int64 return code of ZX_INFO_PROCESS; other values raise TypeError
+    or ValueError, which end the process as an uncaught guest exception.
+    """
+    if result is None:
+        return 0
+    if not isinstance(result, int):
+        raise TypeError(
+            f"the first thread's entry {how} {type(result).__name__} {result!r}; "
+            "a process return code must be an int"
+        )
+    if not _I64_MIN <= result <= _I64_MAX:
+        raise ValueError(
+            f"the first thread's entry {how} {result}, which does not fit the int64 "
+            "process return code"
+        )
+    return int(result)
