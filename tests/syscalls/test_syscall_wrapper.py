@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from support import run_guest
 
 from pyzircon import zx
+from support import run_guest
 
 
 def test_signature_hides_calling_thread() -> None:

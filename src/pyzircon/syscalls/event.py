@@ -41,7 +41,11 @@ def eventpair_create(thread: Thread, options: object) -> tuple[int, int]:
         raise ZxError(ZX_ERR_NOT_SUPPORTED, f"options must be 0, not {options:#x}")
     enforce_policy(thread, ZX_POL_NEW_EVENTPAIR)
     first, second = EventPair.create_pair(thread.kernel)
-    return (
-        add_handle(thread, first, EventPair.default_rights),
-        add_handle(thread, second, EventPair.default_rights),
-    )
+    first_value = add_handle(thread, first, EventPair.default_rights)
+    try:
+        second_value = add_handle(thread, second, EventPair.default_rights)
+    except ZxError:
+        # Publishing failed halfway: take back the first handle, so nothing is added.
+        thread.process.handle_table.close(first_value)
+        raise
+    return first_value, second_value

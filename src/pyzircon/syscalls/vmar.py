@@ -267,7 +267,13 @@ def vmar_allocate(
     region = parent.vmar.allocate(start, length, parsed.can_map, parsed.placement, parsed.align)
     child = VmarDispatcher(thread.kernel, region)
     rights = ZX_DEFAULT_VMAR_RIGHTS | _rights_for(parsed.can_map, _RIGHT_FOR_CAN_MAP)
-    return add_handle(thread, child, rights), region.base
+    try:
+        value = add_handle(thread, child, rights)
+    except ZxError:
+        # No handle, so nobody could ever use or destroy the new region: undo it.
+        region.destroy()
+        raise
+    return value, region.base
 
 
 @syscall
