@@ -161,3 +161,16 @@ def test_vmar_allocate_without_handle_leaves_no_region():
     assert status == zx.ZX_ERR_NO_MEMORY
     # Only the root VMAR itself: the region the failed call made must be gone.
     assert [entry.type for entry in maps] == [zx.ZX_INFO_MAPS_TYPE_VMAR]
+
+
+def test_channel_create_without_second_handle_adds_nothing():
+    session = Session(seed=0)
+
+    def body() -> None:
+        session.arm_fault("handle", 2)
+        session.invoke(zx.channel_create, 0)
+        session.disarm_fault()
+
+    session.run(body)
+    session.stop()
+    assert not session.failures, session.failures

@@ -31,10 +31,10 @@ from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.channel import TXID_SIZE, Channel, Message
 from pyzircon.syscalls.clock import to_deadline
 from pyzircon.syscalls.common import (
-    add_handle,
     bad_handle_policy,
     enforce_policy,
     get_object,
+    publish,
     syscall,
     to_bytes,
     to_u32,
@@ -57,10 +57,10 @@ def channel_create(thread: Thread, options: object) -> tuple[int, int]:
         raise ZxError(ZX_ERR_INVALID_ARGS, f"options must be 0, not {options!r}")
     enforce_policy(thread, ZX_POL_NEW_CHANNEL)
     first, second = Channel.create_pair(thread.kernel)
-    return (
-        add_handle(thread, first, Channel.default_rights),
-        add_handle(thread, second, Channel.default_rights),
+    first_value, second_value = publish(
+        thread, (first, Channel.default_rights), (second, Channel.default_rights)
     )
+    return first_value, second_value
 
 
 # Writing.

@@ -8,7 +8,7 @@ from pyzircon.abi.policy import ZX_POL_NEW_EVENT, ZX_POL_NEW_EVENTPAIR
 from pyzircon.abi.status import ZX_ERR_INVALID_ARGS, ZX_ERR_NOT_SUPPORTED
 from pyzircon.errors import ZxError
 from pyzircon.kernel.objects.event import Event, EventPair
-from pyzircon.syscalls.common import add_handle, enforce_policy, syscall, to_u32
+from pyzircon.syscalls.common import add_handle, enforce_policy, publish, syscall, to_u32
 
 if TYPE_CHECKING:
     from pyzircon.kernel.objects.thread import Thread
@@ -41,11 +41,7 @@ def eventpair_create(thread: Thread, options: object) -> tuple[int, int]:
         raise ZxError(ZX_ERR_NOT_SUPPORTED, f"options must be 0, not {options:#x}")
     enforce_policy(thread, ZX_POL_NEW_EVENTPAIR)
     first, second = EventPair.create_pair(thread.kernel)
-    first_value = add_handle(thread, first, EventPair.default_rights)
-    try:
-        second_value = add_handle(thread, second, EventPair.default_rights)
-    except ZxError:
-        # Publishing failed halfway: take back the first handle, so nothing is added.
-        thread.process.handle_table.close(first_value)
-        raise
+    first_value, second_value = publish(
+        thread, (first, EventPair.default_rights), (second, EventPair.default_rights)
+    )
     return first_value, second_value
