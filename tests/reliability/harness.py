@@ -116,12 +116,19 @@ def snapshot(table: HandleTable) -> frozenset[int]:
 
 @dataclasses.dataclass
 class _Watch:
-    """The table of a thread's pending call, as it was before the call."""
+    """The table of a thread's pending call, as it was before the call.
+
+    `probe` reads more state the call must leave unchanged if it fails; `probed` is its
+    value before the call and `probed_after` at the end of the call.
+    """
 
     thread_koid: int
     table: HandleTable
     before: frozenset[int]
     after: frozenset[int] | None = None
+    probe: Callable[[], Any] | None = None
+    probed: Any = None
+    probed_after: Any = None
 
 
 @dataclasses.dataclass
@@ -335,6 +342,8 @@ class Session:
         watch = self._watches.get(event.thread_koid)
         if watch is not None and watch.after is None:
             watch.after = snapshot(watch.table)
+            if watch.probe is not None:
+                watch.probed_after = watch.probe()
 
     def arm_fault(self, site: str, countdown: int) -> None:
         """Make the `countdown`-th allocation at `site` by the current thread fail."""
@@ -373,12 +382,14 @@ class Session:
         *args: Any,
         expect: int | None = None,
         consumes: Callable[[frozenset[int], frozenset[int]], bool] | None = None,
+        probe: Callable[[], Any] | None = None,
     ) -> Outcome:
         """Call `function(*args)` in the current guest thread and check what it did.
 
         `expect` is the status the call must end with, when the caller can predict it.
         `consumes(before, after)` returns whether the handles a failed call removed from the
         caller's table are ones the call documents as consumed. By default none are.
+        `probe()` reads other state that a failed call must leave as it was.
         """
         thread = current_thread()
         controller = self.controller_thread() if self.controller_thread else None
@@ -386,7 +397,9 @@ class Session:
             # Background work waits while the host checks the machine.
             self.pause_until_quiesced()
         table = thread.process.handle_table
-        self._watches[thread.koid] = _Watch(thread.koid, table, snapshot(table))
+        watch = _Watch(thread.koid, table, snapshot(table), probe=probe)
+        watch.probed = probe() if probe is not None else None
+        self._watches[thread.koid] = watch
         name = getattr(function, "__name__", repr(function))
         try:
             outcome = Outcome(ZX_OK, function(*args))
@@ -419,6 +432,11 @@ class Session:
                 self.failures.append(
                     f"{call} failed with {status_name(outcome.status)} but removed "
                     f"{len(removed)} handles from the caller's table"
+                )
+            if watch.probed_after != watch.probed:
+                self.failures.append(
+                    f"{call} failed with {status_name(outcome.status)} but changed "
+                    f"{watch.probed!r} into {watch.probed_after!r}"
                 )
         return outcome
 

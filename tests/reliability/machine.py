@@ -177,6 +177,7 @@ FAULTY_OPS = [
     "vmo_set_size",
     "handle_duplicate",
     "handle_replace",
+    "eventpair_create",
     "vmar_allocate",
     "restricted_bind_state",
     "object_get_child",
@@ -205,6 +206,16 @@ def handle_base(table: HandleTable, value: object) -> int | None:
         return None
     handle = table.get(value)
     return None if handle is None else handle.base_value
+
+
+def region_children(vmar_value: object) -> tuple[int, ...] | None:
+    """Return the bases of the children of the VMAR `vmar_value` names, in the caller."""
+    table = truth_table()
+    handle = table.get(vmar_value) if _is_u32(vmar_value) else None
+    region = getattr(handle.obj, "vmar", None) if handle is not None else None
+    if region is None or not region.is_alive:
+        return None
+    return tuple(child.base for child in region.children)
 
 
 def consumes_only(*bases: int | None) -> Callable[[frozenset[int], frozenset[int]], bool]:
@@ -1095,7 +1106,15 @@ class ReliabilityMachine(Invariants, RuleBasedStateMachine):
 
         def action() -> Outcome:
             expect = predict_lookup(truth_table(), vmar_value, (VMAR,), 0)
-            return self.s.invoke(zx.vmar_allocate, vmar_value, options, offset, size, expect=expect)
+            return self.s.invoke(
+                zx.vmar_allocate,
+                vmar_value,
+                options,
+                offset,
+                size,
+                expect=expect,
+                probe=lambda: region_children(vmar_value),
+            )
 
         outcome = self._execute(agent, action)
         if outcome is not None and outcome.ok and ref is not None:
@@ -1400,6 +1419,7 @@ class ReliabilityMachine(Invariants, RuleBasedStateMachine):
             "vmo_set_size": (zx.vmo_set_size, (value, 64 * PAGE)),
             "handle_duplicate": (zx.handle_duplicate, (value, zx.ZX_RIGHT_SAME_RIGHTS)),
             "handle_replace": (zx.handle_replace, (value, zx.ZX_RIGHT_SAME_RIGHTS)),
+            "eventpair_create": (zx.eventpair_create, (0,)),
             "vmar_allocate": (zx.vmar_allocate, (value, zx.ZX_VM_CAN_MAP_READ, 0, PAGE)),
             "restricted_bind_state": (zx.restricted_bind_state, (0,)),
             "object_get_child": (zx.object_get_child, (value, child_koid, 3)),
@@ -1416,9 +1436,12 @@ class ReliabilityMachine(Invariants, RuleBasedStateMachine):
             if source is not None and derives:
                 # A derived handle may hold at most its source's rights.
                 box["bound"] = source.rights
+            probe = (lambda: region_children(value)) if op == "vmar_allocate" else None
             self.s.arm_fault(site, countdown)
             try:
-                outcome = self.s.invoke(function, *args, consumes=consumes_only(consumed))
+                outcome = self.s.invoke(
+                    function, *args, consumes=consumes_only(consumed), probe=probe
+                )
             finally:
                 fired = self.s.disarm_fault()
             if fired:

@@ -131,6 +131,7 @@ def default_rights(obj_type: int) -> int:
         | zx.ZX_RIGHT_WRITE
         | zx.ZX_RIGHT_EXECUTE,
         zx.ZX_OBJ_TYPE_EVENT: zx.ZX_DEFAULT_EVENT_RIGHTS,
+        zx.ZX_OBJ_TYPE_EVENTPAIR: zx.ZX_DEFAULT_EVENTPAIR_RIGHTS,
     }[obj_type]
 
 
