@@ -103,7 +103,7 @@ _NOT_FOR_ALLOCATE: Final = (
 # (Zircon's CreateVmMapping flag check).
 _NOT_FOR_MAP: Final = ZX_VM_COMPACT | ZX_VM_CAN_MAP_SPECIFIC
 
-# Which handle right each permission or capability needs, on the VMAR and the VMO.
+# The handle right each permission or capability needs, on the VMAR and the VMO.
 _RIGHT_FOR_PERM: Final = (
     (ZX_VM_PERM_READ, ZX_RIGHT_READ),
     (ZX_VM_PERM_WRITE, ZX_RIGHT_WRITE),
@@ -270,7 +270,7 @@ def vmar_allocate(
     try:
         value = add_handle(thread, child, rights)
     except ZxError:
-        # No handle, so nobody could ever use or destroy the new region: undo it.
+        # Without a handle no caller could use or destroy the new region, so undo it.
         region.destroy()
         raise
     return value, region.base

@@ -250,7 +250,7 @@ class Channel(PeeredObject):
 
     def on_zero_handles(self) -> None:
         super().on_zero_handles()
-        # Nobody can read this endpoint any more: its messages close their handles.
+        # No reader is left for this endpoint, so its messages close their handles.
         messages, self.messages = self.messages, deque()
         for message in messages:
             message.discard(self.kernel.handle_arena)

@@ -42,7 +42,7 @@ ROOT_VMAR_FLAGS = (
 
 
 class AspaceKind(enum.Enum):
-    """Which part of a process's addresses an address space covers."""
+    """The part of a process's addresses that an address space covers."""
 
     # The whole user range of a process that does not share.
     USER = "user"

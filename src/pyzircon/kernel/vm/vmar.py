@@ -81,7 +81,7 @@ _OPS_NEEDING_WRITE: Final = (RangeOp.COMMIT, RangeOp.DECOMMIT, RangeOp.ZERO)
 
 
 class Placement(enum.Enum):
-    """How a new child's address is chosen."""
+    """The rule that chooses a new child's address."""
 
     ANYWHERE = "anywhere"
     SPECIFIC = "specific"
@@ -115,7 +115,7 @@ def _align_up(value: int, alignment: int) -> int:
 
 
 class VmNode:
-    """What regions and mappings have in common: a range in a parent region."""
+    """The part regions and mappings share: a range in a parent region."""
 
     def __init__(
         self, aspace: VmAspace, parent: VmAddressRegion | None, base: int, size: int
